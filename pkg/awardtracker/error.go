@@ -1,0 +1,71 @@
+package awardtracker
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in the api package's error handler.
+const (
+	EINVALID      = "invalid"      // the caller sent something wrong
+	ENOTFOUND     = "not_found"    // no such thing (or not the caller's)
+	ECONFLICT     = "conflict"     // it already exists
+	EUNAUTHORIZED = "unauthorized" // missing or wrong credentials
+	EFORBIDDEN    = "forbidden"    // authenticated but not allowed
+	ETOOLARGE     = "too_large"    // the body is over its limit
+	EUNAVAILABLE  = "unavailable"  // a dependency (database, upstream) is down
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
+)
+
+// Error is the one error type the domain returns. Message is safe to show to
+// the caller; anything else stays in the wrapped error for the logs.
+type Error struct {
+	Code    string
+	Message string
+	Err     error // optional cause, never shown to callers
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WrapError returns an *Error with the given code and message around a cause.
+func WrapError(code, message string, err error) *Error {
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the caller-safe message of err; other errors get a
+// generic message so that internals never leak.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,69 @@
+package awardtracker
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// UserService manages accounts.
+type UserService interface {
+	// CreateUser stores a new user with an already hashed password.
+	// Returns ECONFLICT if the callsign is taken.
+	CreateUser(ctx context.Context, callsign string, passwordHash []byte) (*User, error)
+	// FindUserByCallsign returns the user and its password hash.
+	// Returns ENOTFOUND if there is none.
+	FindUserByCallsign(ctx context.Context, callsign string) (*User, []byte, error)
+	// FindUserByID returns ENOTFOUND if there is no such user.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+}
+
+// ImportRecord is one record of an import stream: a QSO, or the reason the
+// record was rejected.
+type ImportRecord struct {
+	Index int   // 1-based position in the file
+	QSO   QSO   // valid when Err is nil
+	Err   error // why the record was rejected
+}
+
+// Rejection is a record that was not imported, and why.
+type Rejection struct {
+	Record int    `json:"record"`
+	Error  string `json:"error"`
+}
+
+// ImportResult counts what an import or a sync did.
+type ImportResult struct {
+	Imported   int         `json:"imported"`   // new QSOs
+	Updated    int         `json:"updated"`    // existing QSOs that changed
+	Duplicates int         `json:"duplicates"` // records that matched and changed nothing
+	Rejected   []Rejection `json:"rejected"`
+}
+
+// Changed reports whether the import wrote anything.
+func (r *ImportResult) Changed() bool { return r.Imported > 0 || r.Updated > 0 }
+
+// ImportOptions modify an import.
+type ImportOptions struct {
+	// Cursor, if set, is stored as the source's sync cursor in the same
+	// transaction, with LastSuccess set to SyncedAt: used by syncs.
+	Cursor   *string
+	SyncedAt time.Time
+}
+
+// QSOService stores and queries QSOs.
+type QSOService interface {
+	// ImportQSOs applies a stream of records from src in one transaction:
+	// records matching an existing QSO (see Match) update it, others are
+	// added, rejected records are listed. A non-nil error from the stream
+	// aborts the import and nothing is written (EINVALID for bad input).
+	ImportQSOs(ctx context.Context, userID int64, src Source, records iter.Seq2[ImportRecord, error], opts ImportOptions) (*ImportResult, error)
+	// FindQSOs returns a page of the user's QSOs, newest first, and the
+	// number of QSOs matching the filter.
+	FindQSOs(ctx context.Context, userID int64, filter QSOFilter) ([]QSO, int, error)
+	// DeleteQSO deletes one of the user's QSOs. Returns ENOTFOUND if the
+	// user has no QSO with that id.
+	DeleteQSO(ctx context.Context, userID, qsoID int64) error
+	// AwardFacts returns the user's QSOs grouped by every award attribute.
+	AwardFacts(ctx context.Context, userID int64) ([]AwardFact, error)
+}

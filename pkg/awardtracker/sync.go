@@ -1,0 +1,60 @@
+package awardtracker
+
+import (
+	"context"
+	"time"
+)
+
+// SyncState is what the service keeps per user and sync source.
+type SyncState struct {
+	UserID int64
+	Source Source
+	// Credentials are sealed (encrypted) by the caller; storage never sees
+	// them in clear.
+	Credentials        []byte
+	CredentialsInvalid bool       // upstream rejected them; never retried until changed
+	Cursor             string     // upstream's "since" value for the next download
+	LastSuccess        *time.Time // last complete sync
+	LastAttempt        *time.Time
+	NextAttempt        *time.Time // back-off: no automatic sync before this
+	LastError          string
+}
+
+// Job statuses.
+const (
+	JobQueued    = "queued"
+	JobRunning   = "running"
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+)
+
+// SyncJob is one sync run of a user and source.
+type SyncJob struct {
+	ID         string     `json:"id"`
+	UserID     int64      `json:"-"`
+	Source     Source     `json:"source"`
+	Status     string     `json:"status"`
+	Fetched    int        `json:"fetched"`
+	Imported   int        `json:"imported"`
+	Updated    int        `json:"updated"`
+	Error      string     `json:"error"`
+	StartedAt  *time.Time `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt"`
+}
+
+// SyncStateService stores sync state.
+type SyncStateService interface {
+	// SyncState returns the state of one user and source; ENOTFOUND if the
+	// user never stored credentials for it.
+	SyncState(ctx context.Context, userID int64, src Source) (*SyncState, error)
+	// PutCredentials stores sealed credentials and clears the invalid flag
+	// and any back-off; the cursor is kept.
+	PutCredentials(ctx context.Context, userID int64, src Source, sealed []byte) error
+	// UpdateSyncState saves the bookkeeping fields (invalid flag, attempts,
+	// back-off, error). The cursor and LastSuccess only move through
+	// QSOService.ImportQSOs, in the same transaction as the records.
+	UpdateSyncState(ctx context.Context, st *SyncState) error
+	// SyncStates lists every state of src with credentials that are not
+	// marked invalid.
+	SyncStates(ctx context.Context, src Source) ([]SyncState, error)
+}
