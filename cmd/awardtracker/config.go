@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+)
+
+// config is everything the command line and the environment set.
+type config struct {
+	listenAddress  string
+	operatorToken  string
+	maxBodyBytes   int64
+	maxImportBytes int64
+	dbPath         string
+	demo           bool
+	cacheTTL       time.Duration
+	logLevel       string
+	logFormat      string
+	syncInterval   time.Duration
+	secretsKey     string
+	lotwURL        string
+	dclURL         string
+	queryDelay     time.Duration
+}
+
+// parseConfig reads flags, with AWARDTRACKER_<FLAG> environment variables
+// as fallbacks (dots and dashes become underscores), like Prometheus's own
+// exporters.
+func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
+	var c config
+	app := kingpin.New("awardtracker", "Self-hosted award tracker for radio amateurs: QSOs, LoTW/DCL confirmations, award progress, Prometheus metrics.")
+	app.DefaultEnvars()
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	exited := -1
+	app.Terminate(func(code int) { exited = code })
+
+	app.Flag("web.listen-address", "Address to serve the API and /metrics on.").Default(":3001").StringVar(&c.listenAddress)
+	app.Flag("web.operator-token", "Token for the operator endpoints (/api/admin/...), sent as Authorization: Bearer or X-API-Key. When set, /metrics and the detailed /api/health need it too.").StringVar(&c.operatorToken)
+	app.Flag("web.max-body-bytes", "Largest JSON request body accepted.").Default("65536").Int64Var(&c.maxBodyBytes)
+	app.Flag("web.max-import-bytes", "Largest ADIF upload accepted.").Default("67108864").Int64Var(&c.maxImportBytes)
+	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)
+	app.Flag("demo", "Seed a demo account with a few thousand QSOs on an empty database, and show a LoTW sync against a local fake LoTW.").BoolVar(&c.demo)
+	app.Flag("cache.ttl", "How long cached statistics and award progress stay valid (0 disables caching).").Default("5m").DurationVar(&c.cacheTTL)
+	app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").EnumVar(&c.logLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Log format: text or json.").Default("text").EnumVar(&c.logFormat, "text", "json")
+	app.Flag("sync.interval", "How often every user with stored credentials is synced from LoTW and DCL (0 disables).").Default("1h").DurationVar(&c.syncInterval)
+	app.Flag("secrets.key", "Secret (at least 32 characters) from which the key that encrypts stored LoTW/DCL credentials is derived. Without it, credentials cannot be stored.").StringVar(&c.secretsKey)
+	app.Flag("lotw.url", "LoTW report URL.").Default("https://lotw.arrl.org/lotwuser/lotwreport.adi").StringVar(&c.lotwURL)
+	app.Flag("dcl.url", "DCL ADIF export URL (DARC's draft interface).").Default("https://dings.dcl.darc.de/api/adiexport").StringVar(&c.dclURL)
+	app.Flag("debug.query-delay", "Test only: add this delay to every database query.").Hidden().DurationVar(&c.queryDelay)
+
+	_, err := app.Parse(args)
+	if exited >= 0 { // --help or --version printed; nothing to run
+		return nil, errExit{code: exited}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.secretsKey != "" && len(c.secretsKey) < 32 {
+		return nil, fmt.Errorf("--secrets.key must be at least 32 characters")
+	}
+	return &c, nil
+}
+
+// errExit asks main to exit with code without starting: help was shown.
+type errExit struct{ code int }
+
+func (e errExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func (c *config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(c.logLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

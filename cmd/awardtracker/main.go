@@ -1,0 +1,205 @@
+// Command awardtracker serves the award tracker: it wires the storage,
+// caches, query tracking, sync clients and HTTP API together, and runs until
+// SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+
+	"github.com/awardtracker/awardtracker/pkg/api"
+	"github.com/awardtracker/awardtracker/pkg/auth"
+	"github.com/awardtracker/awardtracker/pkg/award"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
+}
+
+// run starts the service and blocks until ctx is done. ready, if not nil,
+// receives the server's URL once it serves (end-to-end tests use it).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) int {
+	cfg, err := parseConfig(args, stdout, stderr)
+	var exit errExit
+	if errors.As(err, &exit) {
+		return exit.code
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "awardtracker:", err)
+		return 2
+	}
+	log := cfg.logger(stderr)
+	app, err := start(ctx, cfg, log)
+	if err != nil {
+		log.Error("Cannot start", "err", err)
+		return 1
+	}
+	if ready != nil {
+		ready <- app.server.URL()
+	}
+	<-ctx.Done()
+	log.Info("Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := app.close(shutdownCtx); err != nil {
+		log.Error("Unclean shutdown", "err", err)
+		return 1
+	}
+	log.Info("Stopped")
+	return 0
+}
+
+// app is the running service.
+type app struct {
+	db      *sqlite.DB
+	server  *api.Server
+	closers []func(context.Context) error
+}
+
+// close stops the parts in the reverse order of their start.
+func (a *app) close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func start(ctx context.Context, cfg *config, log *slog.Logger) (_ *app, err error) {
+	started := time.Now()
+	a := &app{}
+	defer func() {
+		if err != nil {
+			_ = a.close(context.Background())
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("awardtracker"),
+	)
+
+	tracker := perf.New(reg, perf.Options{})
+	db, err := sqlite.Open(ctx, cfg.dbPath, sqlite.Options{Tracker: tracker, Logger: log, QueryDelay: cfg.queryDelay})
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	a.closers = append(a.closers, func(context.Context) error { return db.Close() })
+	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
+	reg.MustRegister(newDBUpCollector(db))
+	log.Info("Database open", "path", cfg.dbPath)
+
+	key, err := db.Secret(ctx, "token_signing_key", 32)
+	if err != nil {
+		return nil, fmt.Errorf("token signing key: %w", err)
+	}
+	users := sqlite.NewUserService(db)
+	authSvc, err := auth.NewService(users, key, auth.Options{})
+	if err != nil {
+		return nil, err
+	}
+	qsos := sqlite.NewQSOService(db)
+
+	cm := cache.NewMetrics(reg)
+	statsCache := cache.New[*awardtracker.Stats]("stats", cfg.cacheTTL, cm)
+	awardCache := cache.New[[]awardtracker.AwardProgress]("award", cfg.cacheTTL, cm)
+	invalidator := cache.NewInvalidator(statsCache, awardCache)
+	stats := cache.NewStatsService(sqlite.NewStatsService(db), statsCache)
+	awards := cache.NewAwardService(award.NewService(qsos), awardCache)
+
+	syncer, err := newSyncer(ctx, cfg, log, reg, db, qsos, invalidator)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, syncer.Close)
+
+	if cfg.operatorToken == "" {
+		log.Warn("No --web.operator-token: /metrics and the detailed /api/health are public and the operator endpoints are disabled")
+	}
+	srv, err := api.NewServer(api.Config{
+		Auth: authSvc, Users: users, QSOs: qsos, Stats: stats, Awards: awards, Syncer: syncer,
+		Invalidator: invalidator, StatsCache: statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
+		Registerer: reg, Gatherer: reg, Logger: log, OperatorToken: cfg.operatorToken,
+		MaxBodyBytes: cfg.maxBodyBytes, MaxImportBytes: cfg.maxImportBytes, Started: started,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.demo {
+		if err := seedDemo(ctx, cfg, log, authSvc, users, qsos, syncer, invalidator); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
+	if err := srv.Open(cfg.listenAddress); err != nil {
+		return nil, err
+	}
+	a.server = srv
+	a.closers = append(a.closers, srv.Close)
+	log.Info("Serving", "url", srv.URL(), "version", version())
+
+	loopCtx, cancelLoop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); syncer.Run(loopCtx, cfg.syncInterval) }()
+	a.closers = append(a.closers, func(ctx context.Context) error {
+		cancelLoop()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	return a, nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// dbUp exports awardtracker_db_up, read at scrape time: 1 when the database
+// answered a ping, 0 when it did not. Alerts use it to tell an unhealthy
+// service from a dead one.
+type dbUp struct {
+	db   *sqlite.DB
+	desc *prometheus.Desc
+}
+
+func newDBUpCollector(db *sqlite.DB) *dbUp {
+	return &dbUp{db: db, desc: prometheus.NewDesc("awardtracker_db_up", "Whether the database answered a ping at scrape time (1) or not (0).", nil, nil)}
+}
+
+func (d *dbUp) Describe(ch chan<- *prometheus.Desc) { ch <- d.desc }
+
+func (d *dbUp) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	v := 1.0
+	if d.db.Ping(ctx) != nil {
+		v = 0
+	}
+	ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, v)
+}

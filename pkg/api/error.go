@@ -1,0 +1,81 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+)
+
+// statuses maps domain error codes to HTTP statuses; the one place that does.
+var statuses = map[string]int{
+	awardtracker.EINVALID:      http.StatusBadRequest,
+	awardtracker.ENOTFOUND:     http.StatusNotFound,
+	awardtracker.ECONFLICT:     http.StatusConflict,
+	awardtracker.EUNAUTHORIZED: http.StatusUnauthorized,
+	awardtracker.EFORBIDDEN:    http.StatusForbidden,
+	awardtracker.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	awardtracker.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	awardtracker.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// errorResponse is the body of every error answer.
+type errorResponse struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// statusOf returns the HTTP status and caller-safe body for err.
+func statusOf(err error) (int, errorResponse) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		return he.Code, errorResponse{Error: msg, Code: codeOfStatus(he.Code)}
+	}
+	code := awardtracker.ErrorCode(err)
+	st, ok := statuses[code]
+	if !ok {
+		st, code = http.StatusInternalServerError, awardtracker.EINTERNAL
+	}
+	return st, errorResponse{Error: awardtracker.ErrorMessage(err), Code: code}
+}
+
+func codeOfStatus(st int) string {
+	for code, s := range statuses {
+		if s == st {
+			return code
+		}
+	}
+	if st == http.StatusMethodNotAllowed {
+		return "method_not_allowed"
+	}
+	if st == http.StatusTooManyRequests {
+		return "too_many_requests"
+	}
+	return awardtracker.EINTERNAL
+}
+
+// handleError is Echo's one error handler: handlers just return err.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	st, body := statusOf(err)
+	if st >= 500 {
+		s.log.Error("Request failed", "route", routeOf(c), "status", st, "err", err,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if c.Request().Method == http.MethodHead {
+		err = c.NoContent(st)
+	} else {
+		err = c.JSON(st, body)
+	}
+	if err != nil {
+		s.log.Error("Writing error response", "err", err)
+	}
+}

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+)
+
+func (s *Server) registerHealthRoutes() {
+	s.echo.GET("/api/health", s.handleHealth)
+	s.echo.GET("/livez", s.handleLivez)
+	s.echo.GET("/readyz", s.handleReadyz)
+	if s.cfg.Gatherer != nil {
+		h := promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{
+			ErrorLog:          slogPrinter{s},
+			EnableOpenMetrics: true,
+		})
+		s.echo.GET("/metrics", echo.WrapHandler(h), s.requireOperatorIfSet)
+	}
+}
+
+// The /api/health body keeps the old service's shape key for key and type
+// for type (its monitoring scripts parse it), so it is built from structs
+// whose field order is the old order, not from the domain types.
+type healthResponse struct {
+	Status      string             `json:"status"`
+	Timestamp   string             `json:"timestamp"`
+	Uptime      float64            `json:"uptime"`
+	Performance *healthPerformance `json:"performance,omitempty"`
+	Cache       *healthCache       `json:"cache,omitempty"`
+}
+
+type healthPerformance struct {
+	TotalQueries    int64         `json:"totalQueries"`
+	TotalTime       float64       `json:"totalTime"` // milliseconds
+	AvgTime         string        `json:"avgTime"`   // "3.28ms"
+	SlowQueries     int64         `json:"slowQueries"`
+	CriticalQueries int64         `json:"criticalQueries"`
+	TopSlowest      []healthQuery `json:"topSlowest"`
+}
+
+type healthQuery struct {
+	Query   string `json:"query"`
+	AvgTime string `json:"avgTime"`
+	P95Time string `json:"p95Time"`
+	Count   int64  `json:"count"`
+}
+
+type healthCache struct {
+	Total      int              `json:"total"`
+	Valid      int              `json:"valid"`
+	Expired    int              `json:"expired"`
+	TTL        int64            `json:"ttl"`     // milliseconds
+	HitRate    string           `json:"hitRate"` // "92%": the old alert script compares it as an integer
+	AwardCache healthCacheStats `json:"awardCache"`
+	StatsCache healthCacheStats `json:"statsCache"`
+}
+
+type healthCacheStats struct {
+	Size   int    `json:"size"`
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+}
+
+// jsTime formats like JavaScript's Date.toISOString, as the old service did.
+const jsTime = "2006-01-02T15:04:05.000Z"
+
+func (s *Server) handleHealth(c echo.Context) error {
+	now := s.cfg.Now()
+	resp := healthResponse{
+		Status:    "ok",
+		Timestamp: now.UTC().Format(jsTime),
+		Uptime:    now.Sub(s.cfg.Started).Seconds(),
+	}
+	status := http.StatusOK
+	if err := s.ping(c.Request().Context()); err != nil {
+		resp.Status, status = "error", http.StatusServiceUnavailable
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if s.cfg.OperatorToken != "" && !s.isOperator(c) {
+		return c.JSON(status, resp)
+	}
+	resp.Performance = healthPerf(s.cfg.Tracker.Summary())
+	resp.Cache = healthCaches(s.cfg.StatsCache.Stats(), s.cfg.AwardCache.Stats())
+	return c.JSON(status, resp)
+}
+
+func healthPerf(sum perf.Summary) *healthPerformance {
+	p := &healthPerformance{
+		TotalQueries:    sum.TotalQueries,
+		TotalTime:       round2(ms(sum.TotalTime)),
+		AvgTime:         msString(sum.Avg),
+		SlowQueries:     sum.SlowQueries,
+		CriticalQueries: sum.CriticalQueries,
+		TopSlowest:      []healthQuery{},
+	}
+	for _, q := range sum.TopSlowest {
+		p.TopSlowest = append(p.TopSlowest, healthQuery{Query: q.Query, AvgTime: msString(q.Avg), P95Time: msString(q.P95), Count: q.Count})
+	}
+	return p
+}
+
+func healthCaches(st, aw cache.Stats) *healthCache {
+	hits, misses := st.Hits+aw.Hits, st.Misses+aw.Misses
+	rate := 0
+	if hits+misses > 0 {
+		rate = int(math.Round(100 * float64(hits) / float64(hits+misses)))
+	}
+	return &healthCache{
+		Total:      st.Size + aw.Size,
+		Valid:      st.Valid + aw.Valid,
+		Expired:    st.Expired + aw.Expired,
+		TTL:        st.TTL.Milliseconds(),
+		HitRate:    strconv.Itoa(rate) + "%",
+		AwardCache: healthCacheStats{Size: aw.Valid, Hits: aw.Hits, Misses: aw.Misses},
+		StatsCache: healthCacheStats{Size: st.Valid, Hits: st.Hits, Misses: st.Misses},
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// msString writes a duration like the old service: "3.28ms", "0ms".
+func msString(d time.Duration) string {
+	return strconv.FormatFloat(round2(ms(d)), 'f', -1, 64) + "ms"
+}
+
+func (s *Server) handleLivez(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+func (s *Server) handleReadyz(c echo.Context) error {
+	if err := s.ping(c.Request().Context()); err != nil {
+		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// ping checks the database with a short timeout: a probe must answer fast.
+func (s *Server) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return s.cfg.DB.Ping(ctx)
+}
+
+// slogPrinter adapts the logger to promhttp's error log.
+type slogPrinter struct{ s *Server }
+
+func (p slogPrinter) Println(v ...any) {
+	p.s.log.Error("Serving metrics", "err", v)
+}

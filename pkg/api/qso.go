@@ -1,0 +1,163 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+)
+
+func (s *Server) registerQSORoutes() {
+	g := s.echo.Group("/api/qsos", s.requireUser)
+	g.GET("", s.handleQSOIndex)
+	g.GET("/stats", s.handleStatsView)
+	g.POST("/import", s.handleQSOImport)
+	g.DELETE("/:id", s.handleQSODelete)
+}
+
+type qsoIndexResponse struct {
+	QSOs  []awardtracker.QSO `json:"qsos"`
+	Total int                `json:"total"`
+}
+
+// maxLimit caps ?limit=; defaultLimit applies without one.
+const (
+	maxLimit     = 1000
+	defaultLimit = 100
+)
+
+func (s *Server) handleQSOIndex(c echo.Context) error {
+	f := awardtracker.QSOFilter{Limit: defaultLimit}
+	var err error
+	if f.Limit, err = intParam(c, "limit", defaultLimit, 1, maxLimit); err != nil {
+		return err
+	}
+	if f.Offset, err = intParam(c, "offset", 0, 0, 1<<31-1); err != nil {
+		return err
+	}
+	if b := c.QueryParam("band"); b != "" {
+		band, ok := adif.NormalizeBand(b)
+		if !ok {
+			return awardtracker.Errorf(awardtracker.EINVALID, "unknown band %q", b)
+		}
+		f.Band = band
+	}
+	f.Mode = strings.ToUpper(strings.TrimSpace(c.QueryParam("mode")))
+	f.Call = strings.ToUpper(strings.TrimSpace(c.QueryParam("call")))
+	if v := c.QueryParam("confirmed"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return awardtracker.Errorf(awardtracker.EINVALID, "confirmed must be true or false")
+		}
+		f.Confirmed = &b
+	}
+	qsos, total, err := s.cfg.QSOs.FindQSOs(c.Request().Context(), userID(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, qsoIndexResponse{QSOs: qsos, Total: total})
+}
+
+func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, awardtracker.Errorf(awardtracker.EINVALID, "%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+func (s *Server) handleStatsView(c echo.Context) error {
+	st, err := s.cfg.Stats.Stats(c.Request().Context(), userID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// handleQSOImport streams an ADIF file (the body, or the multipart field
+// "file") into the user's log in one transaction.
+func (s *Server) handleQSOImport(c echo.Context) error {
+	src, err := awardtracker.ParseSource(c.QueryParam("source"))
+	if err != nil {
+		return err
+	}
+	req := c.Request()
+	limited := &limitedReader{r: req.Body, n: s.cfg.MaxImportBytes, max: s.cfg.MaxImportBytes}
+	var body io.Reader = limited
+	if mt, params, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
+		part, err := multipartFile(limited, params["boundary"])
+		if err != nil {
+			return limited.check(err)
+		}
+		body = part
+	}
+	uid := userID(c)
+	res, err := s.cfg.QSOs.ImportQSOs(req.Context(), uid, src, adif.Records(body, src), awardtracker.ImportOptions{})
+	if err != nil {
+		return limited.check(err)
+	}
+	if res.Changed() {
+		s.cfg.Invalidator.InvalidateUser(uid, "import")
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) handleQSODelete(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return awardtracker.Errorf(awardtracker.ENOTFOUND, "QSO %q not found", c.Param("id"))
+	}
+	uid := userID(c)
+	if err := s.cfg.QSOs.DeleteQSO(c.Request().Context(), uid, id); err != nil {
+		return err
+	}
+	s.cfg.Invalidator.InvalidateUser(uid, "delete")
+	return c.NoContent(http.StatusNoContent)
+}
+
+// limitedReader fails reads past n bytes and remembers that it did, so that
+// an import cut short by the limit answers 413 whatever error the ADIF
+// reader made of it.
+type limitedReader struct {
+	r        io.Reader
+	n, max   int64
+	exceeded bool
+}
+
+var errBodyTooLarge = errors.New("body too large")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		// Probe one byte: a body of exactly the limit is fine.
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			l.exceeded = true
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+func (l *limitedReader) check(err error) error {
+	if l.exceeded {
+		return awardtracker.Errorf(awardtracker.ETOOLARGE, "import body over the limit of %d bytes", l.max)
+	}
+	return err
+}

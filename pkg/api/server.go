@@ -1,0 +1,182 @@
+// Package api serves awardtracker's HTTP API with Echo: the user routes under
+// /api, the health and readiness probes, /metrics and the operator routes.
+//
+// Handlers only decode requests, call the domain services and encode the
+// answers; errors are returned as they are and turned into statuses by one
+// error handler (Server.handleError). The package holds no business rules.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/awardtracker/awardtracker/pkg/auth"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+)
+
+// Syncer is what the sync routes need of the syncer package.
+type Syncer interface {
+	SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error
+	SetDCLCredentials(ctx context.Context, userID int64, key string) error
+	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
+	Job(userID int64, id string) (*awardtracker.SyncJob, error)
+}
+
+// Invalidator drops cached values when a user's QSOs change.
+type Invalidator interface {
+	InvalidateUser(userID int64, reason string)
+	InvalidateAll(reason string)
+}
+
+// CacheStats reports one cache's counters for /api/health.
+type CacheStats interface {
+	Stats() cache.Stats
+}
+
+// Pinger checks that the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config holds a Server's dependencies and settings.
+type Config struct {
+	Auth        *auth.Service
+	Users       awardtracker.UserService
+	QSOs        awardtracker.QSOService
+	Stats       awardtracker.StatsService
+	Awards      awardtracker.AwardService
+	Syncer      Syncer
+	Invalidator Invalidator
+	StatsCache  CacheStats
+	AwardCache  CacheStats
+	Tracker     *perf.Tracker
+	DB          Pinger
+
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	Logger     *slog.Logger
+
+	// OperatorToken guards the operator routes; empty disables them.
+	OperatorToken string
+	// MaxBodyBytes caps JSON bodies; MaxImportBytes caps ADIF uploads.
+	MaxBodyBytes   int64
+	MaxImportBytes int64
+	// Now is the clock (tests inject one); Started is when the process began.
+	Now     func() time.Time
+	Started time.Time
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+	srv  *http.Server
+	ln   net.Listener
+	log  *slog.Logger
+}
+
+// NewServer builds the routes. It registers the HTTP metrics on
+// cfg.Registerer.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Started.IsZero() {
+		cfg.Started = cfg.Now()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.MaxImportBytes == 0 {
+		cfg.MaxImportBytes = 64 << 20
+	}
+	s := &Server{cfg: cfg, echo: echo.New(), log: cfg.Logger}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+
+	metrics, err := newHTTPMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	// Order matters: the metrics middleware sits outside Recover so that a
+	// panic is counted as the 500 it becomes.
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests())
+	e.Use(metrics)
+	e.Use(middleware.Recover())
+
+	s.registerHealthRoutes()
+	s.registerAuthRoutes()
+	s.registerQSORoutes()
+	s.registerAwardRoutes()
+	s.registerSyncRoutes()
+	s.registerAdminRoutes()
+	e.RouteNotFound("/*", func(echo.Context) error {
+		return awardtracker.Errorf(awardtracker.ENOTFOUND, "no such route")
+	})
+	return s, nil
+}
+
+// Handler returns the server's http.Handler (for tests and benchmarks).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Open starts serving on addr (":0" picks a free port).
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // ADIF uploads can be large
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("HTTP server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL is the base URL the server listens on.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Close stops accepting connections and waits for in-flight requests until
+// ctx is done.
+func (s *Server) Close(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}

@@ -1,0 +1,173 @@
+// Package auth registers and logs in users: it hashes passwords with bcrypt
+// and issues and verifies the bearer tokens (HS256 JWTs) that the API
+// accepts. It does not store anything itself; users live behind
+// awardtracker.UserService.
+//
+// Tokens are stateless so that checking one costs a signature verification,
+// not a database query, on every request.
+package auth
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+)
+
+// DefaultTokenTTL is how long a token is valid.
+const DefaultTokenTTL = 30 * 24 * time.Hour
+
+// MinPasswordLength is the shortest password accepted at registration.
+const MinPasswordLength = 8
+
+// callsignRE accepts amateur callsigns including portable forms (DL/N0CALL/P).
+var callsignRE = regexp.MustCompile(`^[A-Z0-9]{1,8}(/[A-Z0-9]{1,8}){0,2}$`)
+
+// Service registers and authenticates users.
+type Service struct {
+	users awardtracker.UserService
+	key   []byte
+	ttl   time.Duration
+	cost  int
+	now   func() time.Time
+	// dummyHash is compared against when a callsign is unknown, so that
+	// login takes as long for unknown callsigns as for wrong passwords.
+	dummyHash []byte
+}
+
+// Options configure a Service.
+type Options struct {
+	TokenTTL   time.Duration    // default DefaultTokenTTL
+	BcryptCost int              // default bcrypt.DefaultCost; tests lower it
+	Now        func() time.Time // default time.Now
+}
+
+// NewService returns a Service that signs tokens with key (at least 32 bytes).
+func NewService(users awardtracker.UserService, key []byte, opts Options) (*Service, error) {
+	if len(key) < 32 {
+		return nil, errors.New("auth: signing key must be at least 32 bytes")
+	}
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = bcrypt.DefaultCost
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("not a real password"), opts.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{users: users, key: key, ttl: opts.TokenTTL, cost: opts.BcryptCost, now: opts.Now, dummyHash: dummy}, nil
+}
+
+// NormalizeCallsign upper-cases and validates a callsign.
+func NormalizeCallsign(s string) (string, error) {
+	c := strings.ToUpper(strings.TrimSpace(s))
+	if !callsignRE.MatchString(c) {
+		return "", awardtracker.Errorf(awardtracker.EINVALID, "invalid callsign %q", s)
+	}
+	return c, nil
+}
+
+// Register creates a user and returns it with a token.
+// Returns EINVALID for a bad callsign or short password, ECONFLICT if taken.
+func (s *Service) Register(ctx context.Context, callsign, password string) (*awardtracker.User, string, error) {
+	c, err := NormalizeCallsign(callsign)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(password) < MinPasswordLength {
+		return nil, "", awardtracker.Errorf(awardtracker.EINVALID, "password must be at least %d characters", MinPasswordLength)
+	}
+	if len(password) > 72 { // bcrypt's limit; longer would be silently truncated
+		return nil, "", awardtracker.Errorf(awardtracker.EINVALID, "password must be at most 72 bytes")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := s.users.CreateUser(ctx, c, hash)
+	if err != nil {
+		return nil, "", err
+	}
+	tok, err := s.Token(u)
+	return u, tok, err
+}
+
+// Login checks a callsign and password and returns a token.
+// Returns EUNAUTHORIZED for an unknown callsign or a wrong password alike.
+func (s *Service) Login(ctx context.Context, callsign, password string) (*awardtracker.User, string, error) {
+	bad := awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "wrong callsign or password")
+	c, err := NormalizeCallsign(callsign)
+	if err != nil {
+		return nil, "", bad
+	}
+	u, hash, err := s.users.FindUserByCallsign(ctx, c)
+	if awardtracker.ErrorCode(err) == awardtracker.ENOTFOUND {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		return nil, "", bad
+	} else if err != nil {
+		return nil, "", err
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+		return nil, "", bad
+	}
+	tok, err := s.Token(u)
+	return u, tok, err
+}
+
+// Claims are what a token says about its holder.
+type Claims struct {
+	UserID   int64
+	Callsign string
+}
+
+type tokenClaims struct {
+	Callsign string `json:"cs"`
+	jwt.RegisteredClaims
+}
+
+// Token issues a token for u.
+func (s *Service) Token(u *awardtracker.User) (string, error) {
+	now := s.now()
+	c := tokenClaims{
+		Callsign: u.Callsign,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   strconv.FormatInt(u.ID, 10),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.ttl)),
+			Issuer:    "awardtracker",
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
+}
+
+// Verify checks a token and returns its claims; EUNAUTHORIZED if it is not
+// valid.
+func (s *Service) Verify(token string) (Claims, error) {
+	var c tokenClaims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer("awardtracker"),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(s.now),
+	)
+	if err != nil {
+		return Claims{}, awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
+	}
+	id, err := strconv.ParseInt(c.Subject, 10, 64)
+	if err != nil || id <= 0 {
+		return Claims{}, awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
+	}
+	return Claims{UserID: id, Callsign: c.Callsign}, nil
+}

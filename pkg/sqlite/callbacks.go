@@ -1,0 +1,66 @@
+package sqlite
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/awardtracker/awardtracker/pkg/perf"
+)
+
+// startKey is where the before-callback leaves the query's start time.
+const startKey = "awardtracker:query_start"
+
+// registerCallbacks times every GORM operation with the tracker. The query is
+// named by the caller (perf.WithQuery, a bounded set such as "qso_stats"),
+// else by operation and table ("query_qsos"); SQL text never becomes a label.
+func registerCallbacks(g *gorm.DB, t *perf.Tracker, delay time.Duration) error {
+	if t == nil && delay == 0 {
+		return nil
+	}
+	before := func(db *gorm.DB) {
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-db.Statement.Context.Done():
+			}
+		}
+		db.InstanceSet(startKey, time.Now())
+	}
+	after := func(op string) func(*gorm.DB) {
+		return func(db *gorm.DB) {
+			if t == nil {
+				return
+			}
+			v, ok := db.InstanceGet(startKey)
+			if !ok {
+				return
+			}
+			name, ok := perf.QueryFrom(db.Statement.Context)
+			if !ok {
+				name = op + "_" + db.Statement.Table
+			}
+			t.Observe(name, time.Since(v.(time.Time)))
+		}
+	}
+	cb := g.Callback()
+	for _, err := range []error{
+		cb.Create().Before("gorm:create").Register("perf:before_create", before),
+		cb.Create().After("gorm:create").Register("perf:after_create", after("create")),
+		cb.Query().Before("gorm:query").Register("perf:before_query", before),
+		cb.Query().After("gorm:query").Register("perf:after_query", after("query")),
+		cb.Update().Before("gorm:update").Register("perf:before_update", before),
+		cb.Update().After("gorm:update").Register("perf:after_update", after("update")),
+		cb.Delete().Before("gorm:delete").Register("perf:before_delete", before),
+		cb.Delete().After("gorm:delete").Register("perf:after_delete", after("delete")),
+		cb.Row().Before("gorm:row").Register("perf:before_row", before),
+		cb.Row().After("gorm:row").Register("perf:after_row", after("row")),
+		cb.Raw().Before("gorm:raw").Register("perf:before_raw", before),
+		cb.Raw().After("gorm:raw").Register("perf:after_raw", after("raw")),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

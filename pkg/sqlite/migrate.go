@@ -1,0 +1,82 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Rows as stored. They never leave the package; the services convert them to
+// domain types.
+
+type userRow struct {
+	ID           int64  `gorm:"primaryKey"`
+	Callsign     string `gorm:"size:32;not null;uniqueIndex"`
+	PasswordHash []byte `gorm:"not null"`
+	CreatedAt    time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+// qsoRow keeps times as Unix seconds: compact, index-friendly and free of
+// time-zone formatting questions.
+type qsoRow struct {
+	ID              int64  `gorm:"primaryKey"`
+	UserID          int64  `gorm:"not null;index:idx_qsos_user_start,priority:1;index:idx_qsos_user_call,priority:1;index:idx_qsos_user_band,priority:1"`
+	StationCallsign string `gorm:"size:32;not null;default:''"`
+	Call            string `gorm:"size:32;not null;index:idx_qsos_user_call,priority:2"`
+	Start           int64  `gorm:"not null;index:idx_qsos_user_start,priority:2,sort:desc;index:idx_qsos_user_call,priority:4"`
+	Band            string `gorm:"size:8;not null;index:idx_qsos_user_call,priority:3;index:idx_qsos_user_band,priority:2"`
+	FreqMHz         float64
+	Mode            string `gorm:"size:16;not null"`
+	Submode         string `gorm:"size:16;not null;default:''"`
+	ModeGroup       string `gorm:"size:8;not null"`
+	DXCC            int    `gorm:"not null;default:0"`
+	Country         string `gorm:"size:64;not null;default:''"`
+	State           string `gorm:"size:8;not null;default:''"`
+	CQZone          int    `gorm:"column:cq_zone;not null;default:0"`
+	ITUZone         int    `gorm:"column:itu_zone;not null;default:0"`
+	Grid            string `gorm:"size:12;not null;default:''"`
+	DOK             string `gorm:"column:dok;size:16;not null;default:''"`
+	Source          string `gorm:"size:8;not null"`
+	LoTWConfirmed   bool   `gorm:"column:lotw_confirmed;not null;default:false"`
+	LoTWConfirmedAt *int64 `gorm:"column:lotw_confirmed_at"`
+	DCLConfirmed    bool   `gorm:"column:dcl_confirmed;not null;default:false"`
+	DCLConfirmedAt  *int64 `gorm:"column:dcl_confirmed_at"`
+	CreatedAt       int64  `gorm:"autoCreateTime"`
+	UpdatedAt       int64  `gorm:"autoUpdateTime"`
+}
+
+func (qsoRow) TableName() string { return "qsos" }
+
+type syncStateRow struct {
+	UserID             int64  `gorm:"primaryKey;autoIncrement:false"`
+	Source             string `gorm:"primaryKey;size:8"`
+	Credentials        []byte
+	CredentialsInvalid bool `gorm:"not null;default:false"`
+	Cursor             string
+	LastSuccess        *time.Time
+	LastAttempt        *time.Time
+	NextAttempt        *time.Time
+	LastError          string
+	UpdatedAt          time.Time
+}
+
+func (syncStateRow) TableName() string { return "sync_states" }
+
+type settingRow struct {
+	Name  string `gorm:"primaryKey"`
+	Value []byte
+}
+
+func (settingRow) TableName() string { return "settings" }
+
+// migrate brings the schema up to date. GORM's AutoMigrate only adds (tables,
+// columns, indexes), which is all this schema has needed so far; a change
+// that rewrites data would get a numbered step here.
+func (db *DB) migrate(ctx context.Context) error {
+	if err := db.conn(ctx, "migrate").AutoMigrate(&userRow{}, &qsoRow{}, &syncStateRow{}, &settingRow{}); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}

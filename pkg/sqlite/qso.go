@@ -1,0 +1,380 @@
+package sqlite
+
+import (
+	"context"
+	"iter"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+)
+
+// QSOService implements awardtracker.QSOService.
+type QSOService struct{ db *DB }
+
+var _ awardtracker.QSOService = (*QSOService)(nil)
+
+// NewQSOService returns a QSOService over db.
+func NewQSOService(db *DB) *QSOService { return &QSOService{db: db} }
+
+// insertBatch is how many new QSOs go into one INSERT statement.
+const insertBatch = 200
+
+// ImportQSOs applies records in one transaction; see awardtracker.QSOService.
+//
+// Matching needs, for every record, the user's QSOs with the same call and
+// band near the same time. Instead of one SELECT per record, the import loads
+// a compact index of the user's QSOs once (a few dozen bytes each) and asks
+// the database for the full row only when a record matches.
+func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
+	res := &awardtracker.ImportResult{Rejected: []awardtracker.Rejection{}}
+	err := s.db.conn(ctx, "qso_import").Transaction(func(tx *gorm.DB) error {
+		idx, err := loadMatchIndex(tx, userID)
+		if err != nil {
+			return err
+		}
+		var pending []*qsoRow
+		flush := func() error {
+			if len(pending) == 0 {
+				return nil
+			}
+			if err := tx.Create(pending).Error; err != nil {
+				return err
+			}
+			pending = pending[:0]
+			return nil
+		}
+		for rec, err := range records {
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if rec.Err != nil {
+				res.Rejected = append(res.Rejected, awardtracker.Rejection{Record: rec.Index, Error: rec.Err.Error()})
+				continue
+			}
+			q := rec.QSO
+			q.Source = src
+			e := idx.match(&q)
+			if e == nil {
+				row := newQSORow(userID, &q)
+				pending = append(pending, row)
+				idx.add(&matchEntry{row: row, station: row.StationCallsign, start: row.Start}, row.Call, row.Band, row.ModeGroup)
+				res.Imported++
+				if len(pending) == insertBatch {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			row := e.row
+			if row == nil {
+				row = &qsoRow{}
+				if err := tx.Where("id = ?", e.id).Take(row).Error; err != nil {
+					return err
+				}
+			}
+			if !merge(row, &q) {
+				res.Duplicates++
+				continue
+			}
+			res.Updated++
+			if e.station == "" {
+				e.station = row.StationCallsign
+			}
+			if row.ID != 0 { // a row still pending is written by flush
+				if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if opts.Cursor != nil {
+			synced := opts.SyncedAt.UTC()
+			return tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "user_id"}, {Name: "source"}},
+				DoUpdates: clause.Assignments(map[string]any{"cursor": *opts.Cursor, "last_success": synced, "updated_at": synced}),
+			}).Create(&syncStateRow{UserID: userID, Source: string(src), Cursor: *opts.Cursor, LastSuccess: &synced, UpdatedAt: synced}).Error
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, formatError(err)
+	}
+	return res, nil
+}
+
+// matchEntry is what the import needs to know of an existing QSO to match it.
+type matchEntry struct {
+	id      int64
+	row     *qsoRow // set for QSOs added by this import and not written yet
+	station string
+	start   int64
+}
+
+// matchIndex groups a user's QSOs by call, band and mode group: the fields
+// that must be equal for two records to match.
+type matchIndex map[string][]*matchEntry
+
+func matchKey(call, band, group string) string { return call + "\x00" + band + "\x00" + group }
+
+func loadMatchIndex(tx *gorm.DB, userID int64) (matchIndex, error) {
+	rows, err := tx.Model(&qsoRow{}).Select("id, station_callsign, call, band, mode_group, start").
+		Where("user_id = ?", userID).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	idx := matchIndex{}
+	for rows.Next() {
+		var e matchEntry
+		var call, band, group string
+		if err := rows.Scan(&e.id, &e.station, &call, &band, &group, &e.start); err != nil {
+			return nil, err
+		}
+		idx.add(&e, call, band, group)
+	}
+	return idx, rows.Err()
+}
+
+func (idx matchIndex) add(e *matchEntry, call, band, group string) {
+	k := matchKey(call, band, group)
+	idx[k] = append(idx[k], e)
+}
+
+// match returns the QSO that q describes (awardtracker.Match), preferring the
+// closest start time when several are within the window.
+func (idx matchIndex) match(q *awardtracker.QSO) *matchEntry {
+	start := q.Start.Unix()
+	window := int64(awardtracker.MatchWindow / time.Second)
+	var best *matchEntry
+	var bestD int64
+	for _, e := range idx[matchKey(strings.ToUpper(q.Call), strings.ToLower(q.Band), string(q.ModeGroup))] {
+		if e.station != "" && q.StationCallsign != "" && !strings.EqualFold(e.station, q.StationCallsign) {
+			continue
+		}
+		d := e.start - start
+		if d < 0 {
+			d = -d
+		}
+		if d <= window && (best == nil || d < bestD) {
+			best, bestD = e, d
+		}
+	}
+	return best
+}
+
+func newQSORow(userID int64, q *awardtracker.QSO) *qsoRow {
+	r := &qsoRow{
+		UserID: userID, StationCallsign: strings.ToUpper(q.StationCallsign), Call: strings.ToUpper(q.Call),
+		Start: q.Start.Unix(), Band: strings.ToLower(q.Band), FreqMHz: q.FreqMHz, Mode: q.Mode, Submode: q.Submode,
+		ModeGroup: string(q.ModeGroup), DXCC: q.DXCC, Country: q.Country, State: q.State, CQZone: q.CQZone,
+		ITUZone: q.ITUZone, Grid: q.Grid, DOK: q.DOK, Source: string(q.Source),
+	}
+	if q.LoTWConfirmed {
+		r.LoTWConfirmed, r.LoTWConfirmedAt = true, unixPtr(q.LoTWConfirmedAt)
+	}
+	if q.DCLConfirmed {
+		r.DCLConfirmed, r.DCLConfirmedAt = true, unixPtr(q.DCLConfirmedAt)
+	}
+	return r
+}
+
+// merge folds what record q adds into the stored QSO r and reports whether
+// anything changed. A LoTW confirmation brings the partner's station data
+// (DXCC, state, zones, grid), which then wins over what the log said; a DCL
+// confirmation brings the DOK. Otherwise fields are only filled, never
+// overwritten, so that re-importing one's own log changes nothing.
+func merge(r *qsoRow, q *awardtracker.QSO) bool {
+	before := *r
+	if q.LoTWConfirmed {
+		if !r.LoTWConfirmed || (q.LoTWConfirmedAt != nil && r.LoTWConfirmedAt == nil) {
+			r.LoTWConfirmed = true
+			r.LoTWConfirmedAt = unixPtr(q.LoTWConfirmedAt)
+		}
+		overwriteInt(&r.DXCC, q.DXCC)
+		overwrite(&r.Country, q.Country)
+		overwrite(&r.State, q.State)
+		overwriteInt(&r.CQZone, q.CQZone)
+		overwriteInt(&r.ITUZone, q.ITUZone)
+		overwrite(&r.Grid, q.Grid)
+	}
+	if q.DCLConfirmed {
+		if !r.DCLConfirmed || (q.DCLConfirmedAt != nil && r.DCLConfirmedAt == nil) {
+			r.DCLConfirmed = true
+			r.DCLConfirmedAt = unixPtr(q.DCLConfirmedAt)
+		}
+		overwrite(&r.DOK, q.DOK)
+	}
+	fill(&r.StationCallsign, strings.ToUpper(q.StationCallsign))
+	fill(&r.Submode, q.Submode)
+	fill(&r.Country, q.Country)
+	fill(&r.State, q.State)
+	fill(&r.Grid, q.Grid)
+	fill(&r.DOK, q.DOK)
+	fillInt(&r.DXCC, q.DXCC)
+	fillInt(&r.CQZone, q.CQZone)
+	fillInt(&r.ITUZone, q.ITUZone)
+	if r.FreqMHz == 0 {
+		r.FreqMHz = q.FreqMHz
+	}
+	return !rowEqual(&before, r)
+}
+
+func rowEqual(a, b *qsoRow) bool {
+	return a.StationCallsign == b.StationCallsign && a.Submode == b.Submode && a.Country == b.Country &&
+		a.State == b.State && a.Grid == b.Grid && a.DOK == b.DOK && a.DXCC == b.DXCC && a.CQZone == b.CQZone &&
+		a.ITUZone == b.ITUZone && a.FreqMHz == b.FreqMHz && a.LoTWConfirmed == b.LoTWConfirmed &&
+		a.DCLConfirmed == b.DCLConfirmed && eqPtr(a.LoTWConfirmedAt, b.LoTWConfirmedAt) && eqPtr(a.DCLConfirmedAt, b.DCLConfirmedAt)
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+func fillInt(dst *int, v int) {
+	if *dst == 0 {
+		*dst = v
+	}
+}
+
+func overwrite(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+func overwriteInt(dst *int, v int) {
+	if v != 0 {
+		*dst = v
+	}
+}
+
+func eqPtr(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func unixPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	u := t.Unix()
+	return &u
+}
+
+func timePtr(u *int64) *time.Time {
+	if u == nil {
+		return nil
+	}
+	t := time.Unix(*u, 0).UTC()
+	return &t
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// maxPage caps one page of QSOs.
+const maxPage = 1000
+
+// FindQSOs returns a page of the user's QSOs, newest first.
+func (s *QSOService) FindQSOs(ctx context.Context, userID int64, f awardtracker.QSOFilter) ([]awardtracker.QSO, int, error) {
+	q := s.db.conn(ctx, "qso_list").Model(&qsoRow{}).Where("user_id = ?", userID)
+	if f.Band != "" {
+		q = q.Where("band = ?", strings.ToLower(f.Band))
+	}
+	if f.Mode != "" {
+		m := strings.ToUpper(f.Mode)
+		q = q.Where("(mode = ? OR submode = ?)", m, m)
+	}
+	if f.Call != "" {
+		q = q.Where("call = ?", strings.ToUpper(f.Call))
+	}
+	if f.Confirmed != nil {
+		if *f.Confirmed {
+			q = q.Where("(lotw_confirmed OR dcl_confirmed)")
+		} else {
+			q = q.Where("NOT (lotw_confirmed OR dcl_confirmed)")
+		}
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, formatError(err)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > maxPage {
+		limit = maxPage
+	}
+	var rows []qsoRow
+	if err := q.Order("start DESC, id DESC").Limit(limit).Offset(max(f.Offset, 0)).Find(&rows).Error; err != nil {
+		return nil, 0, formatError(err)
+	}
+	out := make([]awardtracker.QSO, len(rows))
+	for i := range rows {
+		out[i] = rows[i].qso()
+	}
+	return out, int(total), nil
+}
+
+// DeleteQSO deletes one of the user's QSOs.
+func (s *QSOService) DeleteQSO(ctx context.Context, userID, qsoID int64) error {
+	res := s.db.conn(ctx, "qso_delete").Where("id = ? AND user_id = ?", qsoID, userID).Delete(&qsoRow{})
+	if res.Error != nil {
+		return formatError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return awardtracker.Errorf(awardtracker.ENOTFOUND, "QSO %d not found", qsoID)
+	}
+	return nil
+}
+
+// AwardFacts groups the user's QSOs by every award attribute in SQL.
+func (s *QSOService) AwardFacts(ctx context.Context, userID int64) ([]awardtracker.AwardFact, error) {
+	rows, err := s.db.conn(ctx, "award_facts").Raw(`
+		SELECT dxcc, band, mode_group, state, cq_zone, upper(substr(grid, 1, 4)), dok,
+		       lotw_confirmed, dcl_confirmed, MAX(start), COUNT(*)
+		FROM qsos WHERE user_id = ?
+		GROUP BY dxcc, band, mode_group, state, cq_zone, upper(substr(grid, 1, 4)), dok, lotw_confirmed, dcl_confirmed`,
+		userID).Rows()
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []awardtracker.AwardFact
+	for rows.Next() {
+		var f awardtracker.AwardFact
+		var group string
+		var latest int64
+		if err := rows.Scan(&f.DXCC, &f.Band, &group, &f.State, &f.CQZone, &f.Grid, &f.DOK, &f.LoTW, &f.DCL, &latest, &f.QSOs); err != nil {
+			return nil, formatError(err)
+		}
+		f.ModeGroup = awardtracker.ModeGroup(group)
+		f.Latest = time.Unix(latest, 0).UTC()
+		out = append(out, f)
+	}
+	return out, formatError(rows.Err())
+}
+
+func (r *qsoRow) qso() awardtracker.QSO {
+	return awardtracker.QSO{
+		ID: r.ID, UserID: r.UserID, StationCallsign: r.StationCallsign, Call: r.Call,
+		Start: time.Unix(r.Start, 0).UTC(), Band: r.Band, FreqMHz: r.FreqMHz, Mode: r.Mode, Submode: r.Submode,
+		ModeGroup: awardtracker.ModeGroup(r.ModeGroup), DXCC: r.DXCC, Country: r.Country, State: r.State,
+		CQZone: r.CQZone, ITUZone: r.ITUZone, Grid: r.Grid, DOK: r.DOK, Source: awardtracker.Source(r.Source),
+		LoTWConfirmed: r.LoTWConfirmed, LoTWConfirmedAt: timePtr(r.LoTWConfirmedAt),
+		DCLConfirmed: r.DCLConfirmed, DCLConfirmedAt: timePtr(r.DCLConfirmedAt),
+		CreatedAt: time.Unix(r.CreatedAt, 0).UTC(), UpdatedAt: time.Unix(r.UpdatedAt, 0).UTC(),
+	}
+}

@@ -1,0 +1,183 @@
+// Package sqlite stores users, QSOs and sync state in SQLite through GORM.
+//
+// It implements the storage interfaces of package awardtracker. GORM never
+// leaves this package: callers see domain types and domain errors only, so a
+// Postgres backend can be added beside it without touching the API or the
+// services. Every query is timed by a perf.Tracker through GORM callbacks.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+)
+
+// Options configure Open.
+type Options struct {
+	// Tracker times every query; nil disables tracking.
+	Tracker *perf.Tracker
+	// Logger receives slow-query and error logs; nil discards them.
+	Logger *slog.Logger
+	// QueryDelay is added to every query. Test-only: it lets end-to-end tests
+	// drive the slow-query alerts with real queries.
+	QueryDelay time.Duration
+	// BusyTimeout is how long a writer waits for the write lock (default 5s).
+	BusyTimeout time.Duration
+}
+
+// DB is an open database.
+type DB struct {
+	gorm *gorm.DB
+	sql  *sql.DB
+	path string
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// Open opens (creating if needed) the database file at path, switches it to
+// WAL mode and runs the schema migrations.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: create directory: %w", err)
+		}
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	// _txlock=immediate takes the write lock when a transaction begins, so two
+	// writers queue on the busy timeout instead of failing with "database is
+	// locked" when one of them tries to upgrade a read lock.
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=on&_txlock=immediate",
+		path, opts.BusyTimeout.Milliseconds())
+	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // we open transactions where we need them
+		PrepareStmt:            true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// SQLite has one writer; readers run concurrently in WAL mode.
+	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+
+	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: func() time.Time { return time.Now().UTC() }}
+	if err := registerCallbacks(g, opts.Tracker, opts.QueryDelay); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQLDB exposes the connection pool for its statistics (go_sql_* metrics).
+func (db *DB) SQLDB() *sql.DB { return db.sql }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unreachable", err)
+	}
+	return nil
+}
+
+// Secret returns the named server secret, creating a random one of n bytes
+// the first time, so that secrets (the token signing key) survive restarts.
+func (db *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	var s settingRow
+	err := db.conn(ctx, "setting_get").Where("name = ?", name).Take(&s).Error
+	if err == nil {
+		return s.Value, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, formatError(err)
+	}
+	s = settingRow{Name: name, Value: make([]byte, n)}
+	if _, err := rand.Read(s.Value); err != nil {
+		return nil, err
+	}
+	// Another process may have raced us: keep whichever was stored first.
+	if err := db.conn(ctx, "setting_put").Exec(
+		"INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", s.Name, s.Value).Error; err != nil {
+		return nil, formatError(err)
+	}
+	if err := db.conn(ctx, "setting_get").Where("name = ?", name).Take(&s).Error; err != nil {
+		return nil, formatError(err)
+	}
+	return s.Value, nil
+}
+
+// conn returns a session bound to ctx whose queries are tracked as name.
+func (db *DB) conn(ctx context.Context, name string) *gorm.DB {
+	return db.gorm.WithContext(perf.WithQuery(ctx, name))
+}
+
+// formatError turns driver errors into domain errors where their meaning is
+// known; anything else stays an internal error carrying the cause.
+func formatError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *awardtracker.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return awardtracker.WrapError(awardtracker.ENOTFOUND, "not found", err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrConstraint:
+			if se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
+				return awardtracker.WrapError(awardtracker.ECONFLICT, "already exists", err)
+			}
+		case sqlite3.ErrBusy, sqlite3.ErrLocked:
+			return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database busy, try again", err)
+		case sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrNotADB, sqlite3.ErrCorrupt, sqlite3.ErrReadonly, sqlite3.ErrFull:
+			return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unavailable", err)
+		}
+	}
+	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "database is closed") {
+		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unavailable", err)
+	}
+	return awardtracker.WrapError(awardtracker.EINTERNAL, "database error", err)
+}
