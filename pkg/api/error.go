@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -36,6 +37,13 @@ func statusOf(err error) (int, errorResponse) {
 			msg = m
 		}
 		return he.Code, errorResponse{Error: msg, Code: codeOfStatus(he.Code)}
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		// The client went away; nginx's 499 says so without blaming the server.
+		return 499, errorResponse{Error: "request canceled", Code: "canceled"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, errorResponse{Error: "timed out, try again", Code: awardtracker.EUNAVAILABLE}
 	}
 	code := awardtracker.ErrorCode(err)
 	st, ok := statuses[code]

@@ -120,8 +120,8 @@ func healthCaches(st, aw cache.Stats) *healthCache {
 		Expired:    st.Expired + aw.Expired,
 		TTL:        st.TTL.Milliseconds(),
 		HitRate:    strconv.Itoa(rate) + "%",
-		AwardCache: healthCacheStats{Size: aw.Valid, Hits: aw.Hits, Misses: aw.Misses},
-		StatsCache: healthCacheStats{Size: st.Valid, Hits: st.Hits, Misses: st.Misses},
+		AwardCache: healthCacheStats{Size: aw.Size, Hits: aw.Hits, Misses: aw.Misses},
+		StatsCache: healthCacheStats{Size: st.Size, Hits: st.Hits, Misses: st.Misses},
 	}
 }
 
