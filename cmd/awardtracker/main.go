@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return 2
 	}
 	log := cfg.logger(stderr)
-	app, err := start(ctx, cfg, log)
+	app, err := start(ctx, cfg, log, stdout)
 	if err != nil {
 		log.Error("Cannot start", "err", err)
 		return 1
@@ -83,7 +83,7 @@ func (a *app) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func start(ctx context.Context, cfg *config, log *slog.Logger) (_ *app, err error) {
+func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer) (_ *app, err error) {
 	started := time.Now()
 	a := &app{}
 	defer func() {
@@ -128,7 +128,11 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (_ *app, err erro
 	stats := cache.NewStatsService(sqlite.NewStatsService(db), statsCache)
 	awards := cache.NewAwardService(award.NewService(qsos), awardCache)
 
-	syncer, err := newSyncer(ctx, cfg, log, reg, db, qsos, invalidator)
+	if cfg.demo {
+		fake := startDemoLoTW(cfg, log)
+		a.closers = append(a.closers, func(context.Context) error { fake.Close(); return nil })
+	}
+	syncer, err := newSyncer(cfg, log, reg, db, qsos, invalidator)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +151,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (_ *app, err erro
 		return nil, err
 	}
 	if cfg.demo {
-		if err := seedDemo(ctx, cfg, log, authSvc, users, qsos, syncer, invalidator); err != nil {
+		if err := seedDemo(ctx, log, authSvc, users, qsos, syncer, invalidator); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}
@@ -157,6 +161,9 @@ func start(ctx context.Context, cfg *config, log *slog.Logger) (_ *app, err erro
 	a.server = srv
 	a.closers = append(a.closers, srv.Close)
 	log.Info("Serving", "url", srv.URL(), "version", version())
+	if cfg.demo {
+		printDemoLogin(stdout, srv.URL(), log)
+	}
 
 	loopCtx, cancelLoop := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -26,11 +26,11 @@ const (
 // entity is a DXCC entity the generator works: its prefix for callsigns,
 // its usual CQ and ITU zones, and a Maidenhead field for grids.
 type entity struct {
-	dxcc     int
-	prefixes []string
+	dxcc      int
+	prefixes  []string
 	cqz, ituz int
-	field    string // two letters, e.g. "JO"
-	weight   int    // how often it is worked, relative
+	field     string // two letters, e.g. "JO"
+	weight    int    // how often it is worked, relative
 }
 
 // entities is a hand-picked list of often-worked entities (DXCC codes are
