@@ -30,16 +30,16 @@ func TestAuth(t *testing.T) {
 		path, body, ct string
 		status         int
 	}{
-		"ErrWrongPassword":  {"/api/auth/login", `{"callsign":"DL1ABC","password":"wrong horse"}`, "application/json", 401},
-		"ErrDuplicate":      {"/api/auth/register", `{"callsign":"dl1abc","password":"correct horse"}`, "application/json", 409},
-		"ErrBadJSON":        {"/api/auth/register", `{"callsign":`, "application/json", 400},
-		"ErrUnknownField":   {"/api/auth/register", `{"callsign":"K1A","password":"correct horse","admin":true}`, "application/json", 400},
-		"ErrWrongType":      {"/api/auth/register", `{"callsign":1,"password":"correct horse"}`, "application/json", 400},
-		"ErrTwoObjects":     {"/api/auth/register", `{"callsign":"K1A","password":"correct horse"}{}`, "application/json", 400},
-		"ErrEmptyBody":      {"/api/auth/login", ``, "application/json", 400},
-		"ErrContentType":    {"/api/auth/login", `callsign=K1A`, "application/x-www-form-urlencoded", 400},
-		"ErrShortPassword":  {"/api/auth/register", `{"callsign":"K1A","password":"short"}`, "application/json", 400},
-		"ErrOversized":      {"/api/auth/register", `{"callsign":"K1A","password":"` + strings.Repeat("x", 70<<10) + `"}`, "application/json", 413},
+		"ErrWrongPassword":   {"/api/auth/login", `{"callsign":"DL1ABC","password":"wrong horse"}`, "application/json", 401},
+		"ErrDuplicate":       {"/api/auth/register", `{"callsign":"dl1abc","password":"correct horse"}`, "application/json", 409},
+		"ErrBadJSON":         {"/api/auth/register", `{"callsign":`, "application/json", 400},
+		"ErrUnknownField":    {"/api/auth/register", `{"callsign":"K1A","password":"correct horse","admin":true}`, "application/json", 400},
+		"ErrWrongType":       {"/api/auth/register", `{"callsign":1,"password":"correct horse"}`, "application/json", 400},
+		"ErrTwoObjects":      {"/api/auth/register", `{"callsign":"K1A","password":"correct horse"}{}`, "application/json", 400},
+		"ErrEmptyBody":       {"/api/auth/login", ``, "application/json", 400},
+		"ErrContentType":     {"/api/auth/login", `callsign=K1A`, "application/x-www-form-urlencoded", 400},
+		"ErrShortPassword":   {"/api/auth/register", `{"callsign":"K1A","password":"short"}`, "application/json", 400},
+		"ErrOversized":       {"/api/auth/register", `{"callsign":"K1A","password":"` + strings.Repeat("x", 70<<10) + `"}`, "application/json", 413},
 		"ErrInvalidCallsign": {"/api/auth/register", `{"callsign":"<script>","password":"correct horse"}`, "application/json", 400},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,45 @@
+# awardtracker — see README.md. Every target echoes what it does (">> ...").
+
+# Pinned tool versions. Prometheus, promtool and amtool come from Debian's
+# packages (the only source our machines reach besides the Go proxy and npm).
+BENCHSTAT_VERSION ?= v0.0.0-20251023143056-3684bd442cc8
+GO                ?= go
+GOFLAGS_TEST      ?= -race -count=1
+BIN               ?= bin/awardtracker
+ARGS              ?=
+
+export CGO_ENABLED = 1
+
+.PHONY: all
+all: build
+
+.PHONY: build
+build:
+	@echo ">> building $(BIN)"
+	$(GO) build -o $(BIN) ./cmd/awardtracker
+
+.PHONY: run
+run: build
+	@echo ">> running awardtracker with demo data on http://127.0.0.1:3001"
+	./$(BIN) --demo $(ARGS)
+
+.PHONY: tools
+tools:
+	@echo ">> checking monitoring tools (promtool, prometheus, amtool)"
+	./scripts/install-monitoring-tools.sh
+
+.PHONY: vet
+vet:
+	@echo ">> vetting code"
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+.PHONY: test
+test: tools vet
+	@echo ">> running all tests (unit, API end to end, monitoring against a real Prometheus)"
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+.PHONY: clean
+clean:
+	@echo ">> removing build output"
+	rm -rf bin
