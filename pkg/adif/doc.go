@@ -1,0 +1,17 @@
+// Package adif reads ADIF (Amateur Data Interchange Format) ADI files as real
+// services and loggers write them, and turns their records into domain QSOs.
+//
+// It provides:
+//   - the ADIF 3.1.6 reference tables the project needs (DXCC entities, US
+//     states for WAS, bands, modes and submodes), as Go literals checked
+//     against the specification's CSV exports in testdata/;
+//   - a streaming ADI Reader that tolerates LoTW's quirks (a free-text
+//     preamble, " // comments" between fields, the length-less
+//     <APP_LoTW_EOF> marker) and UTF-8 values whose lengths count characters
+//     rather than bytes;
+//   - ToQSO and Records, which normalise records (band, mode, time, callsigns)
+//     and read LoTW and DCL confirmations.
+//
+// It does not write ADIF, read ADX (XML), validate every ADIF field, or talk
+// to LoTW or DCL: the lotw and dcl packages do that and use this one to parse.
+package adif

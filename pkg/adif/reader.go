@@ -1,0 +1,612 @@
+package adif
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits that keep a hostile or broken input from costing more than a
+// bounded amount of memory.
+const (
+	// MaxDataLen is the largest data length a field may declare.
+	MaxDataLen = 1 << 20
+	// maxFields and maxRecordBytes bound one record, so that a file with
+	// no <eor> cannot make the reader hold all of it. ADIF defines fewer
+	// than 200 fields; real records have a few dozen.
+	maxFields      = 4096
+	maxRecordBytes = 8 << 20
+	// maxPreamble bounds the free text before the first tag; a longer one
+	// is not an ADIF file.
+	maxPreamble = 1 << 20
+	// maxTagLen bounds the text between '<' and '>'. Real tags are a few
+	// dozen bytes; the bound only stops a runaway scan for '>'.
+	maxTagLen = 1024
+	// bufSize is the bufio buffer; it is also how far the reader can look
+	// ahead when it has to decide whether a length counts bytes or runes.
+	bufSize = 64 << 10
+	// plausibleWindow is how far past a value the reader looks for the next
+	// tag before giving up and trusting the byte count.
+	plausibleWindow = 64
+)
+
+// Kinds of SyntaxError, for errors.Is. Every SyntaxError also matches
+// ErrMalformed, so callers can tell bad input from I/O errors with one test.
+var (
+	ErrMalformed = errors.New("malformed ADIF")
+	ErrNotADIF   = errors.New("not ADIF")       // no tag at all, or an HTML/XML page
+	ErrTruncated = errors.New("truncated ADIF") // the input ends inside a tag, value, header or record
+)
+
+// SyntaxError is a fault in the input, at a byte offset from its start.
+type SyntaxError struct {
+	Offset int64
+	Msg    string
+	Kind   error // ErrMalformed, ErrNotADIF or ErrTruncated
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("adif: %s at byte %d", e.Msg, e.Offset)
+}
+
+// Unwrap returns the kind, so errors.Is(err, ErrTruncated) works.
+func (e *SyntaxError) Unwrap() error { return e.Kind }
+
+// Is makes every SyntaxError match ErrMalformed.
+func (e *SyntaxError) Is(target error) bool { return target == ErrMalformed }
+
+// Field is one data specifier, <Name:length:Type>Value.
+type Field struct {
+	Name  string // as written; compare with strings.EqualFold
+	Value string // exactly the declared data, not trimmed
+	Type  string // the type indicator, "" if none was given
+}
+
+// Record is a header or a QSO record: its fields in file order.
+type Record struct {
+	fields []Field
+}
+
+// Get returns the value of the named field, matched case-insensitively, or ""
+// if the record has none. If a field repeats, the first one wins.
+func (r Record) Get(name string) string {
+	v, _ := r.Lookup(name)
+	return v
+}
+
+// Lookup is Get that also reports whether the field is present.
+func (r Record) Lookup(name string) (string, bool) {
+	for i := range r.fields {
+		if strings.EqualFold(r.fields[i].Name, name) {
+			return r.fields[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// Fields returns a copy of the record's fields in file order.
+func (r Record) Fields() []Field { return append([]Field(nil), r.fields...) }
+
+// Len returns the number of fields.
+func (r Record) Len() int { return len(r.fields) }
+
+// Reader reads an ADI file record by record. It holds at most one record
+// (and a 64 KiB buffer) in memory, whatever the size of the input.
+type Reader struct {
+	br  *bufio.Reader
+	off int64 // bytes consumed from br
+
+	started    bool
+	hdrErr     error // what Header reported
+	err        error // sticky: once set, every call returns it
+	preamble   string
+	header     Record
+	pending    Record // the first record, read while looking for <eoh>
+	hasPending bool
+	sawEOF     bool
+	peekErr    error // a read error met while looking ahead, reported by the next read
+
+	// The record being read: names, types and values back to back in arena,
+	// located by spans, so that a record costs one string and one slice.
+	arena    []byte
+	spans    []span
+	recStart int64
+}
+
+type span struct{ name, typ, value [2]int }
+
+// NewReader returns a Reader over r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, bufSize)}
+}
+
+// Preamble returns the free text before the first tag, such as LoTW's
+// "ARRL Logbook of the World Status Report ...". It is set by Header.
+func (r *Reader) Preamble() string { return r.preamble }
+
+// SawEOFMarker reports whether LoTW's length-less <APP_LoTW_EOF> tag has been
+// read. LoTW writes it last, so a report without it was cut off.
+func (r *Reader) SawEOFMarker() bool { return r.sawEOF }
+
+// Offset returns the number of bytes consumed so far.
+func (r *Reader) Offset() int64 { return r.off }
+
+// Header reads the preamble and the header up to <eoh>. A file without a
+// header (its first record's <eor> comes before any <eoh>) has an empty
+// header. Next calls Header itself; later calls return the same result.
+func (r *Reader) Header() (Record, error) {
+	if !r.started {
+		r.started = true
+		r.header, r.hdrErr = r.readHeader()
+		if r.hdrErr != nil {
+			r.err = r.hdrErr
+		}
+	}
+	return r.header, r.hdrErr
+}
+
+func (r *Reader) readHeader() (Record, error) {
+	var pre []byte
+	found, err := r.skipToTag(&pre)
+	r.preamble = string(pre)
+	if err != nil {
+		return Record{}, err
+	}
+	if !found {
+		return Record{}, r.syntax(r.off, ErrNotADIF, "no ADIF tag found")
+	}
+	r.recStart = r.off - 1
+	for first := true; ; first = false {
+		kind, name, err := r.readTag(first)
+		if err != nil {
+			return Record{}, err
+		}
+		switch kind {
+		case tagEOH:
+			return r.takeRecord(), nil
+		case tagEOR:
+			if len(r.spans) > 0 {
+				r.pending, r.hasPending = r.takeRecord(), true
+			}
+			return Record{}, nil
+		case tagBare:
+			r.noteBare(name)
+		}
+		found, err := r.skipToTag(nil)
+		if err != nil {
+			return Record{}, err
+		}
+		if !found {
+			if len(r.spans) > 0 {
+				return Record{}, r.syntax(r.off, ErrTruncated, "input ends before <eoh> or <eor>")
+			}
+			return Record{}, r.syntax(r.off, ErrNotADIF, "no <eoh> and no record found")
+		}
+	}
+}
+
+// Next returns the next record, or io.EOF after the last one. A record
+// without any field (a stray <eor>) is skipped. Once Next has returned an
+// error it returns the same error on every later call.
+func (r *Reader) Next() (Record, error) {
+	if !r.started {
+		if _, err := r.Header(); err != nil {
+			return Record{}, err
+		}
+	}
+	if r.err != nil {
+		return Record{}, r.err
+	}
+	if r.hasPending {
+		r.hasPending = false
+		rec := r.pending
+		r.pending = Record{}
+		return rec, nil
+	}
+	for {
+		found, err := r.skipToTag(nil)
+		if err != nil {
+			return Record{}, r.fail(err)
+		}
+		if !found {
+			if len(r.spans) > 0 {
+				return Record{}, r.fail(r.syntax(r.recStart, ErrTruncated,
+					fmt.Sprintf("input ends inside the record starting here (%d fields, no <eor>)", len(r.spans))))
+			}
+			return Record{}, r.fail(io.EOF)
+		}
+		if len(r.spans) == 0 {
+			r.recStart = r.off - 1
+		}
+		kind, name, err := r.readTag(false)
+		if err != nil {
+			return Record{}, r.fail(err)
+		}
+		switch kind {
+		case tagEOR:
+			if len(r.spans) > 0 {
+				return r.takeRecord(), nil
+			}
+		case tagEOH:
+			// A second header: two exports concatenated. What was read since
+			// the last <eor> was that header, not a record.
+			r.arena, r.spans = r.arena[:0], r.spans[:0]
+		case tagBare:
+			r.noteBare(name)
+		}
+	}
+}
+
+func (r *Reader) fail(err error) error {
+	r.err = err
+	return err
+}
+
+func (r *Reader) syntax(off int64, kind error, msg string) error {
+	return &SyntaxError{Offset: off, Msg: msg, Kind: kind}
+}
+
+func (r *Reader) ioErr(err error) error {
+	return fmt.Errorf("adif: reading at byte %d: %w", r.off, err)
+}
+
+func (r *Reader) noteBare(name string) {
+	if strings.EqualFold(name, "APP_LoTW_EOF") {
+		r.sawEOF = true
+	}
+}
+
+// takeRecord turns the fields read so far into a Record and resets the
+// arena for the next one.
+func (r *Reader) takeRecord() Record {
+	s := string(r.arena)
+	fields := make([]Field, len(r.spans))
+	for i, sp := range r.spans {
+		fields[i] = Field{
+			Name:  s[sp.name[0]:sp.name[1]],
+			Type:  s[sp.typ[0]:sp.typ[1]],
+			Value: s[sp.value[0]:sp.value[1]],
+		}
+	}
+	r.arena, r.spans = r.arena[:0], r.spans[:0]
+	return Record{fields: fields}
+}
+
+// skipToTag consumes input up to and including the next '<', appending the
+// text before it to capture if capture is not nil. It reports false at the
+// end of the input.
+func (r *Reader) skipToTag(capture *[]byte) (bool, error) {
+	for {
+		b, err := r.br.ReadSlice('<')
+		r.off += int64(len(b))
+		text := b
+		if err == nil {
+			text = b[:len(b)-1]
+		}
+		if capture != nil {
+			*capture = append(*capture, text...)
+			if len(*capture) > maxPreamble {
+				return false, r.syntax(r.off, ErrNotADIF, fmt.Sprintf("no ADIF tag in the first %d bytes", maxPreamble))
+			}
+		}
+		switch err {
+		case nil:
+			return true, nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			return false, nil
+		}
+		return false, r.ioErr(err)
+	}
+}
+
+type tagKind int
+
+const (
+	tagField tagKind = iota // a data specifier, appended to the record being read
+	tagEOH
+	tagEOR
+	tagBare // a length-less tag other than <eoh> and <eor>, such as <APP_LoTW_EOF>
+)
+
+// readTag reads one tag, its '<' already consumed, and for a data specifier
+// also its value.
+func (r *Reader) readTag(first bool) (tagKind, string, error) {
+	start := r.off - 1
+	b, err := r.br.ReadSlice('>')
+	r.off += int64(len(b))
+	switch err {
+	case nil:
+	case io.EOF:
+		return 0, "", r.syntax(start, ErrTruncated, fmt.Sprintf("input ends inside the tag <%s", clip(b)))
+	case bufio.ErrBufferFull:
+		return 0, "", r.syntax(start, ErrMalformed, "tag without '>'")
+	default:
+		return 0, "", r.ioErr(err)
+	}
+	content := b[:len(b)-1]
+	if first {
+		if msg := notADIFTag(content); msg != "" {
+			return 0, "", r.syntax(start, ErrNotADIF, msg)
+		}
+	}
+	if len(content) > maxTagLen {
+		return 0, "", r.syntax(start, ErrMalformed, "tag longer than 1024 bytes")
+	}
+	if i := bytes.IndexByte(content, '<'); i >= 0 {
+		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("tag <%s is not closed", clip(content[:i])))
+	}
+
+	colon := bytes.IndexByte(content, ':')
+	if colon < 0 {
+		if !isBareName(content) {
+			return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("unexpected tag <%s>", clip(content)))
+		}
+		switch {
+		case equalFoldASCII(content, "EOH"):
+			return tagEOH, "", nil
+		case equalFoldASCII(content, "EOR"):
+			return tagEOR, "", nil
+		}
+		return tagBare, string(content), nil
+	}
+
+	name, rest := content[:colon], content[colon+1:]
+	lenText, typ := rest, rest[:0]
+	if i := bytes.IndexByte(rest, ':'); i >= 0 {
+		lenText, typ = rest[:i], rest[i+1:]
+	}
+	if !isFieldName(name) {
+		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("bad field name in <%s>", clip(content)))
+	}
+	n, ok := parseLength(lenText)
+	if !ok {
+		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("bad length in <%s>", clip(content)))
+	}
+	if n > MaxDataLen {
+		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("field %s declares %d bytes, more than the %d allowed", clip(name), n, MaxDataLen))
+	}
+	if len(r.spans) >= maxFields {
+		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("record has more than %d fields", maxFields))
+	}
+	if len(r.arena)+len(name)+len(typ)+n > maxRecordBytes {
+		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("record is larger than %d bytes", maxRecordBytes))
+	}
+	kind := tagField
+	switch {
+	case equalFoldASCII(name, "EOH"): // <eoh:0>, written by a few loggers
+		kind = tagEOH
+	case equalFoldASCII(name, "EOR"):
+		kind = tagEOR
+	}
+
+	// content points into the bufio buffer, so copy it before reading on.
+	var sp span
+	sp.name[0] = len(r.arena)
+	r.arena = append(r.arena, name...)
+	sp.name[1] = len(r.arena)
+	sp.typ[0] = len(r.arena)
+	r.arena = append(r.arena, typ...)
+	sp.typ[1] = len(r.arena)
+	sp.value[0] = len(r.arena)
+	if err := r.readValue(n, start); err != nil {
+		return 0, "", err
+	}
+	sp.value[1] = len(r.arena)
+	if kind != tagField {
+		r.arena = r.arena[:sp.name[0]]
+		return kind, "", nil
+	}
+	r.spans = append(r.spans, sp)
+	return tagField, "", nil
+}
+
+// readValue appends a value of declared length n to the arena. n counts
+// bytes, except that when those bytes are not followed by the next tag and n
+// characters are, it counts characters (spec §3.2: both conventions exist).
+func (r *Reader) readValue(n int, tagStart int64) error {
+	if n == 0 {
+		return nil
+	}
+	p, err := r.br.Peek(n)
+	if len(p) < n {
+		switch err {
+		case bufio.ErrBufferFull:
+			return r.readLongValue(n, tagStart)
+		case io.EOF:
+			return r.syntax(tagStart, ErrTruncated, "input ends inside the value of this field")
+		}
+		return r.ioErr(err)
+	}
+	end := n
+	if !isASCII(p) { // for ASCII, bytes and characters agree
+		if !r.nextIsTag(n) {
+			if e, ok := r.runeEnd(n); ok && e != n && r.nextIsTag(e) {
+				end = e
+			}
+		}
+		if r.peekErr != nil {
+			return r.ioErr(r.peekErr)
+		}
+		p, _ = r.br.Peek(end) // looking ahead may have moved the buffer
+	}
+	r.arena = append(r.arena, p[:end]...)
+	d, _ := r.br.Discard(end)
+	r.off += int64(d)
+	return nil
+}
+
+// readLongValue reads a value larger than the look-ahead buffer, counting
+// bytes only: such values are rare, and the buffer cannot see past them.
+func (r *Reader) readLongValue(n int, tagStart int64) error {
+	at := len(r.arena)
+	r.arena = append(r.arena, make([]byte, n)...)
+	got, err := io.ReadFull(r.br, r.arena[at:])
+	r.off += int64(got)
+	switch err {
+	case nil:
+		return nil
+	case io.EOF, io.ErrUnexpectedEOF:
+		r.arena = r.arena[:at]
+		return r.syntax(tagStart, ErrTruncated, "input ends inside the value of this field")
+	}
+	r.arena = r.arena[:at]
+	return r.ioErr(err)
+}
+
+// nextIsTag reports whether, after skipping i bytes of the unread input and
+// then white space, the next thing is a tag, a LoTW " // comment" or the end
+// of the input. It also says yes when it cannot tell (only white space
+// within its window), so that the byte count stands.
+func (r *Reader) nextIsTag(i int) bool {
+	q := r.peek(min(i+plausibleWindow, bufSize))
+	for ; i < len(q); i++ {
+		switch q[i] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '<':
+			return true
+		case '/':
+			return i+1 < len(q) && q[i+1] == '/'
+		}
+		return false
+	}
+	return true // the end of the input, or only white space in the window
+}
+
+// peek looks ahead without consuming. bufio hands a read error to one
+// caller only, so peek keeps it for readValue to report.
+func (r *Reader) peek(n int) []byte {
+	q, err := r.br.Peek(n)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && r.peekErr == nil {
+		r.peekErr = err
+	}
+	return q
+}
+
+// runeEnd returns the byte length of the first n UTF-8 characters of the
+// unread input, if the look-ahead buffer holds that many.
+func (r *Reader) runeEnd(n int) (int, bool) {
+	q := r.peek(min(n*utf8.UTFMax, bufSize))
+	i := 0
+	for c := 0; c < n; c++ {
+		if i >= len(q) {
+			return 0, false
+		}
+		if q[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, w := utf8.DecodeRune(q[i:])
+		i += w
+	}
+	return i, true
+}
+
+// notADIFTag recognises the first tag of a document that is not ADIF, such
+// as LoTW's HTML login page.
+func notADIFTag(content []byte) string {
+	if len(content) == 0 {
+		return ""
+	}
+	switch content[0] {
+	case '?':
+		return "the input is XML (ADX is not supported)"
+	case '!', '/':
+		return "the input is an HTML page"
+	}
+	if len(content) >= 4 && equalFoldASCII(content[:4], "html") && (len(content) == 4 || content[4] == ' ') {
+		return "the input is an HTML page"
+	}
+	return ""
+}
+
+// isBareName accepts the names a length-less tag may have: EOH, EOR and
+// APP_LoTW_EOF style names. The narrow rule lets HTML fail fast.
+func isBareName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isFieldName applies the ADIF rule for field names (no comma, colon, angle
+// or curly brackets, no leading or trailing space) and also refuses control
+// characters.
+func isFieldName(b []byte) bool {
+	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseLength parses a data length: ASCII digits only, leading zeros allowed.
+func parseLength(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > MaxDataLen { // keep going to validate, but stop growing
+			continue
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		d := s[i]
+		if 'a' <= d && d <= 'z' {
+			d -= 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens tag text quoted in an error message.
+func clip(b []byte) string {
+	const max = 40
+	if len(b) > max {
+		return strings.ToValidUTF8(string(b[:max]), "?") + "..."
+	}
+	return strings.ToValidUTF8(string(b), "?")
+}
