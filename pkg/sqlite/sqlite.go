@@ -45,6 +45,11 @@ type DB struct {
 	gorm *gorm.DB
 	sql  *sql.DB
 	path string
+	// file identifies the database file opened, so that Ping notices when
+	// it is deleted or replaced under the running process (a volume
+	// unmounted, a restore gone wrong): SQLite would go on writing to the
+	// unlinked file and every write would be lost.
+	file os.FileInfo
 	log  *slog.Logger
 	now  func() time.Time
 }
@@ -98,6 +103,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, err
 	}
+	if path != ":memory:" {
+		if db.file, err = os.Stat(path); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
 	return db, nil
 }
 
@@ -107,8 +118,15 @@ func (db *DB) Close() error { return db.sql.Close() }
 // SQLDB exposes the connection pool for its statistics (go_sql_* metrics).
 func (db *DB) SQLDB() *sql.DB { return db.sql }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database file is still the one opened and that the
+// database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
+	if db.file != nil {
+		fi, err := os.Stat(db.path)
+		if err != nil || !os.SameFile(fi, db.file) {
+			return awardtracker.Errorf(awardtracker.EUNAVAILABLE, "database file %s missing or replaced", filepath.Base(db.path))
+		}
+	}
 	var one int
 	if err := db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unreachable", err)

@@ -478,3 +478,27 @@ func TestDB_SecretAndPing(t *testing.T) {
 		t.Error("secret changed across restarts")
 	}
 }
+
+// TestDB_Ping_FileGone: a database file moved away under the process makes
+// Ping fail; moving it back recovers.
+func TestDB_Ping_FileGone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "gone.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+		t.Errorf("Ping with the file gone: %v, want unavailable", err)
+	}
+	if err := os.Rename(path+".away", path); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping after the file came back: %v", err)
+	}
+}
