@@ -1,0 +1,51 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/demo"
+	"github.com/awardtracker/awardtracker/pkg/sqlite"
+)
+
+// BenchmarkStats measures a stats cache miss: the SQL aggregates for one
+// user, at several log sizes.
+func BenchmarkStats(b *testing.B) {
+	for _, n := range []int{1_000, 20_000, 100_000} {
+		b.Run(fmt.Sprintf("qsos=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			db := mustOpen(b)
+			u := mustUser(b, db, "N0CALL")
+			if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
+				demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			s := sqlite.NewStatsService(db)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.Stats(ctx, u.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkImport measures importing a generated log into an empty database.
+func BenchmarkImport(b *testing.B) {
+	ctx := context.Background()
+	const n = 20_000
+	for b.Loop() {
+		b.StopTimer()
+		db := mustOpen(b)
+		u := mustUser(b, db, "N0CALL")
+		b.StartTimer()
+		if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
+			demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
