@@ -17,69 +17,103 @@ var _ awardtracker.StatsService = (*StatsService)(nil)
 // NewStatsService returns a StatsService over db.
 func NewStatsService(db *DB) *StatsService { return &StatsService{db: db} }
 
-// Stats computes the user's statistics in two passes over the user's rows
-// (through the user_id indexes): one grouped by band and mode, from which
-// totals are summed, and one for the distinct counts.
+// Stats computes the user's statistics with four small queries, each
+// answered from a covering index that leads with user_id: counts per band,
+// mode and confirmation; the first and last QSO (index seeks); distinct
+// callsigns; distinct DXCC entities.
 func (s *StatsService) Stats(ctx context.Context, userID int64) (*awardtracker.Stats, error) {
 	st := &awardtracker.Stats{Bands: map[string]awardtracker.Count{}, Modes: map[string]awardtracker.Count{}}
 	conn := s.db.conn(ctx, "qso_stats")
 	rows, err := conn.Raw(`
-		SELECT band, CASE WHEN submode <> '' THEN submode ELSE mode END AS m,
-		       COUNT(*), SUM(lotw_confirmed OR dcl_confirmed), SUM(lotw_confirmed), SUM(dcl_confirmed),
-		       MIN(start), MAX(start)
-		FROM qsos WHERE user_id = ? GROUP BY band, m`, userID).Rows()
+		SELECT band, mode, submode, lotw_confirmed, dcl_confirmed, COUNT(*)
+		FROM qsos WHERE user_id = ?
+		GROUP BY band, mode, submode, lotw_confirmed, dcl_confirmed`, userID).Rows()
 	if err != nil {
 		return nil, formatError(err)
 	}
-	var first, last int64
 	for rows.Next() {
-		var band, mode string
-		var n, conf, lotw, dcl, lo, hi int64
-		if err := rows.Scan(&band, &mode, &n, &conf, &lotw, &dcl, &lo, &hi); err != nil {
+		var band, mode, submode string
+		var lotw, dcl bool
+		var n int
+		if err := rows.Scan(&band, &mode, &submode, &lotw, &dcl, &n); err != nil {
 			rows.Close()
 			return nil, formatError(err)
 		}
-		st.Total += int(n)
-		st.Confirmed += int(conf)
-		st.LoTWConfirmed += int(lotw)
-		st.DCLConfirmed += int(dcl)
+		if submode != "" {
+			mode = submode
+		}
+		conf := 0
+		if lotw || dcl {
+			conf = n
+		}
+		st.Total += n
+		st.Confirmed += conf
+		if lotw {
+			st.LoTWConfirmed += n
+		}
+		if dcl {
+			st.DCLConfirmed += n
+		}
 		b := st.Bands[band]
-		b.Total, b.Confirmed = b.Total+int(n), b.Confirmed+int(conf)
+		b.Total, b.Confirmed = b.Total+n, b.Confirmed+conf
 		st.Bands[band] = b
 		m := st.Modes[mode]
-		m.Total, m.Confirmed = m.Total+int(n), m.Confirmed+int(conf)
+		m.Total, m.Confirmed = m.Total+n, m.Confirmed+conf
 		st.Modes[mode] = m
-		if first == 0 || lo < first {
-			first = lo
-		}
-		if hi > last {
-			last = hi
-		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, formatError(err)
 	}
-	if st.Total > 0 {
-		st.FirstQSO, st.LastQSO = timePtr(&first), timePtr(&last)
-		var calls, worked, confirmed int64
-		err := conn.Raw(`
-			SELECT COUNT(DISTINCT call),
-			       COUNT(DISTINCT CASE WHEN dxcc > 0 THEN dxcc END),
-			       COUNT(DISTINCT CASE WHEN dxcc > 0 AND (lotw_confirmed OR dcl_confirmed) THEN dxcc END)
-			FROM qsos WHERE user_id = ?`, userID).Row().Scan(&calls, &worked, &confirmed)
-		if err != nil {
+	if st.Total == 0 {
+		return st, s.lastSync(ctx, userID, st)
+	}
+	var first, last int64
+	if err := conn.Raw(`SELECT start FROM qsos WHERE user_id = ? ORDER BY start ASC LIMIT 1`, userID).Row().Scan(&first); err != nil {
+		return nil, formatError(err)
+	}
+	if err := conn.Raw(`SELECT start FROM qsos WHERE user_id = ? ORDER BY start DESC LIMIT 1`, userID).Row().Scan(&last); err != nil {
+		return nil, formatError(err)
+	}
+	st.FirstQSO, st.LastQSO = timePtr(&first), timePtr(&last)
+	if err := conn.Raw(`SELECT COUNT(DISTINCT call) FROM qsos WHERE user_id = ?`, userID).Row().Scan(&st.UniqueCallsigns); err != nil {
+		return nil, formatError(err)
+	}
+	// One row per entity and confirmation state: a few hundred at most.
+	dx, err := conn.Raw(`
+		SELECT dxcc, MAX(lotw_confirmed OR dcl_confirmed) FROM qsos
+		WHERE user_id = ? AND dxcc > 0 GROUP BY dxcc`, userID).Rows()
+	if err != nil {
+		return nil, formatError(err)
+	}
+	for dx.Next() {
+		var code int
+		var conf bool
+		if err := dx.Scan(&code, &conf); err != nil {
+			dx.Close()
 			return nil, formatError(err)
 		}
-		st.UniqueCallsigns, st.DXCC.Worked, st.DXCC.Confirmed = int(calls), int(worked), int(confirmed)
+		st.DXCC.Worked++
+		if conf {
+			st.DXCC.Confirmed++
+		}
 	}
+	dx.Close()
+	if err := dx.Err(); err != nil {
+		return nil, formatError(err)
+	}
+	return st, s.lastSync(ctx, userID, st)
+}
+
+// lastSync fills in when each source last synced.
+func (s *StatsService) lastSync(ctx context.Context, userID int64, st *awardtracker.Stats) error {
 	var syncs []struct {
 		Source      string
 		LastSuccess sql.NullTime
 	}
 	if err := s.db.conn(ctx, "sync_state_get").Model(&syncStateRow{}).Select("source, last_success").
 		Where("user_id = ?", userID).Scan(&syncs).Error; err != nil {
-		return nil, formatError(err)
+		return formatError(err)
 	}
 	for _, sy := range syncs {
 		if !sy.LastSuccess.Valid {
@@ -93,5 +127,5 @@ func (s *StatsService) Stats(ctx context.Context, userID int64) (*awardtracker.S
 			st.LastSync.DCL = &t
 		}
 	}
-	return st, nil
+	return nil
 }
