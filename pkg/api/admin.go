@@ -25,11 +25,13 @@ func (s *Server) registerAdminRoutes() {
 // isOperator reports whether the request carries the operator token, as a
 // bearer token or an X-API-Key header. Both sides are hashed first so that
 // the comparison takes the same time whatever the lengths.
-func (s *Server) isOperator(c echo.Context) bool {
+func (s *Server) isOperator(c echo.Context) bool { return s.isOperatorRequest(c.Request()) }
+
+func (s *Server) isOperatorRequest(r *http.Request) bool {
 	if s.cfg.OperatorToken == "" {
 		return false
 	}
-	h := c.Request().Header
+	h := r.Header
 	got, ok := strings.CutPrefix(h.Get(echo.HeaderAuthorization), "Bearer ")
 	if !ok {
 		got = h.Get("X-API-Key")

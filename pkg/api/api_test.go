@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"os/exec"
 	"reflect"
@@ -524,4 +525,42 @@ func (s *testServer) value(name string, labels ...string) float64 {
 	}
 	s.t.Fatalf("no series %s%v", name, labels)
 	return 0
+}
+
+func TestMetrics_SeparateListener(t *testing.T) {
+	s := newTestServer(t, options{metricsSeparate: true, operatorToken: "op"})
+	if st, _ := s.do("GET", "/metrics", "op", nil); st != 404 {
+		t.Errorf("/metrics on the API listener: %d, want 404", st)
+	}
+	if err := s.OpenMetrics("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	for tok, want := range map[string]int{"": 401, "op": 200} {
+		req, _ := http.NewRequest("GET", s.MetricsURL()+"/metrics", nil)
+		if tok != "" {
+			req.Header.Set("X-API-Key", tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %q: %d, want %d", tok, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	s := newTestServer(t, options{})
+	resp, err := http.Get(s.URL() + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
 }

@@ -18,13 +18,17 @@ func (s *Server) registerHealthRoutes() {
 	s.echo.GET("/api/health", s.handleHealth)
 	s.echo.GET("/livez", s.handleLivez)
 	s.echo.GET("/readyz", s.handleReadyz)
-	if s.cfg.Gatherer != nil {
-		h := promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{
-			ErrorLog:          slogPrinter{s},
-			EnableOpenMetrics: true,
-		})
-		s.echo.GET("/metrics", echo.WrapHandler(h), s.requireOperatorIfSet)
+	if s.cfg.Gatherer != nil && !s.cfg.MetricsSeparate {
+		s.echo.GET("/metrics", echo.WrapHandler(s.metricsHandler()), s.requireOperatorIfSet)
 	}
+}
+
+// metricsHandler serves the registry (callers check the operator token).
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{
+		ErrorLog:          slogPrinter{s},
+		EnableOpenMetrics: true,
+	})
 }
 
 // The /api/health body keeps the old service's shape key for key and type

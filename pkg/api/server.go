@@ -72,6 +72,9 @@ type Config struct {
 	// MaxBodyBytes caps JSON bodies; MaxImportBytes caps ADIF uploads.
 	MaxBodyBytes   int64
 	MaxImportBytes int64
+	// MetricsSeparate serves /metrics only on the listener OpenMetrics
+	// opens, not on the API's.
+	MetricsSeparate bool
 	// Now is the clock (tests inject one); Started is when the process began.
 	Now     func() time.Time
 	Started time.Time
@@ -84,6 +87,9 @@ type Server struct {
 	srv  *http.Server
 	ln   net.Listener
 	log  *slog.Logger
+
+	metricsSrv *http.Server
+	metricsLn  net.Listener
 }
 
 // NewServer builds the routes. It registers the HTTP metrics on
@@ -116,6 +122,11 @@ func NewServer(cfg Config) (*Server, error) {
 	// Order matters: the metrics middleware sits outside Recover so that a
 	// panic is counted as the 500 it becomes.
 	e.Use(middleware.RequestID())
+	// An API serves no HTML: forbid framing, sniffing and any content source.
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'", ReferrerPolicy: "no-referrer",
+	}))
 	e.Use(s.logRequests())
 	e.Use(metrics)
 	e.Use(middleware.Recover())
@@ -159,12 +170,43 @@ func (s *Server) Open(addr string) error {
 	return nil
 }
 
+// OpenMetrics serves /metrics alone on a second address, e.g. an internal
+// interface that only Prometheus reaches (with Config.MetricsSeparate).
+func (s *Server) OpenMetrics(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	h := s.metricsHandler()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.OperatorToken != "" && !s.isOperatorRequest(r) {
+			http.Error(w, "operator token required (Authorization: Bearer or X-API-Key)", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	s.metricsLn = ln
+	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+	go func() {
+		if err := s.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("Metrics server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// MetricsURL is the base URL of the metrics listener ("" without one).
+func (s *Server) MetricsURL() string { return baseURL(s.metricsLn) }
+
 // URL is the base URL the server listens on.
-func (s *Server) URL() string {
-	if s.ln == nil {
+func (s *Server) URL() string { return baseURL(s.ln) }
+
+func baseURL(ln net.Listener) string {
+	if ln == nil {
 		return ""
 	}
-	addr := s.ln.Addr().(*net.TCPAddr)
+	addr := ln.Addr().(*net.TCPAddr)
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
@@ -175,8 +217,12 @@ func (s *Server) URL() string {
 // Close stops accepting connections and waits for in-flight requests until
 // ctx is done.
 func (s *Server) Close(ctx context.Context) error {
-	if s.srv == nil {
-		return nil
+	var errs []error
+	if s.metricsSrv != nil {
+		errs = append(errs, s.metricsSrv.Shutdown(ctx))
 	}
-	return s.srv.Shutdown(ctx)
+	if s.srv != nil {
+		errs = append(errs, s.srv.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
 }

@@ -35,8 +35,9 @@ type testServer struct {
 }
 
 type options struct {
-	operatorToken  string
-	maxImportBytes int64
+	operatorToken   string
+	maxImportBytes  int64
+	metricsSeparate bool
 }
 
 func newTestServer(t *testing.T, o options) *testServer {
@@ -63,7 +64,7 @@ func newTestServer(t *testing.T, o options) *testServer {
 		Awards:      cache.NewAwardService(award.NewService(qsos), awardCache),
 		Invalidator: cache.NewInvalidator(statsCache, awardCache),
 		StatsCache:  statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
-		Registerer: reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes,
+		Registerer: reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
 	})
 	if err != nil {
 		t.Fatal(err)
