@@ -8,12 +8,18 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
 
 // config is everything the command line and the environment set.
 type config struct {
 	listenAddress  string
+	metricsAddress string
 	operatorToken  string
+	rateAPI        string
+	rateAuth       string
+	rateHealth     string
 	maxBodyBytes   int64
 	maxImportBytes int64
 	dbPath         string
@@ -42,7 +48,11 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Terminate(func(code int) { exited = code })
 
 	app.Flag("web.listen-address", "Address to serve the API and /metrics on.").Default(":3001").StringVar(&c.listenAddress)
+	app.Flag("web.metrics-address", "If set, serve /metrics only on this separate address (e.g. an internal interface) instead of --web.listen-address.").StringVar(&c.metricsAddress)
 	app.Flag("web.operator-token", "Token for the operator endpoints (/api/admin/...), sent as Authorization: Bearer or X-API-Key. When set, /metrics and the detailed /api/health need it too.").StringVar(&c.operatorToken)
+	app.Flag("web.rate-limit.api", "Requests per client address to the whole /api: N/s, N/m or N/h, optional :burst; 0 disables.").Default("20/s:40").StringVar(&c.rateAPI)
+	app.Flag("web.rate-limit.auth", "Login and register attempts per client address (brute force), same syntax.").Default("5/m").StringVar(&c.rateAuth)
+	app.Flag("web.rate-limit.health", "Requests per client address to /api/health, same syntax.").Default("5/s:10").StringVar(&c.rateHealth)
 	app.Flag("web.max-body-bytes", "Largest JSON request body accepted.").Default("65536").Int64Var(&c.maxBodyBytes)
 	app.Flag("web.max-import-bytes", "Largest ADIF upload accepted.").Default("67108864").Int64Var(&c.maxImportBytes)
 	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)
@@ -62,6 +72,11 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range []string{c.rateAPI, c.rateAuth, c.rateHealth} {
+		if _, _, err := ratelimit.ParsePolicy(p); err != nil {
+			return nil, err
+		}
 	}
 	if c.secretsKey != "" && len(c.secretsKey) < 32 {
 		return nil, fmt.Errorf("--secrets.key must be at least 32 characters")

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -25,6 +26,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -141,11 +143,21 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	if cfg.operatorToken == "" {
 		log.Warn("No --web.operator-token: /metrics and the detailed /api/health are public and the operator endpoints are disabled")
 	}
+	rl := ratelimit.NewMetrics(reg)
+	limit := func(name, spec string) echo.MiddlewareFunc {
+		rate, burst, _ := ratelimit.ParsePolicy(spec) // validated by parseConfig
+		if rate <= 0 {
+			return nil
+		}
+		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl).Middleware()
+	}
 	srv, err := api.NewServer(api.Config{
+		APILimit: limit("api", cfg.rateAPI), AuthLimit: limit("auth", cfg.rateAuth), HealthLimit: limit("health", cfg.rateHealth),
 		Auth: authSvc, Users: users, QSOs: qsos, Stats: stats, Awards: awards, Syncer: syncer,
 		Invalidator: invalidator, StatsCache: statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
 		Registerer: reg, Gatherer: reg, Logger: log, OperatorToken: cfg.operatorToken,
 		MaxBodyBytes: cfg.maxBodyBytes, MaxImportBytes: cfg.maxImportBytes, Started: started,
+		MetricsSeparate: cfg.metricsAddress != "",
 	})
 	if err != nil {
 		return nil, err
@@ -160,6 +172,12 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	}
 	a.server = srv
 	a.closers = append(a.closers, srv.Close)
+	if cfg.metricsAddress != "" {
+		if err := srv.OpenMetrics(cfg.metricsAddress); err != nil {
+			return nil, err
+		}
+		log.Info("Serving metrics", "url", srv.MetricsURL()+"/metrics")
+	}
 	log.Info("Serving", "url", srv.URL(), "version", version())
 	if cfg.demo {
 		printDemoLogin(stdout, srv.URL(), log)

@@ -15,7 +15,7 @@ import (
 )
 
 func (s *Server) registerAdminRoutes() {
-	g := s.echo.Group("/api/admin", s.requireOperator)
+	g := s.echo.Group("/api/admin", s.limited(s.requireOperator)...)
 	g.GET("/performance", s.handlePerformanceView)
 	g.GET("/performance/slow", s.handleSlowQueryIndex)
 	g.GET("/cache", s.handleCacheView)

@@ -564,3 +564,32 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestRateLimits(t *testing.T) {
+	s := newTestServer(t, options{authLimit: "3/m", healthLimit: "2/s:2", apiLimit: "1000/s"})
+	for i := range 3 {
+		if st, _ := s.do("POST", "/api/auth/login", "", strings.NewReader(`{"callsign":"K1A","password":"wrong horse"}`)); st != 401 {
+			t.Fatalf("attempt %d: %d, want 401", i, st)
+		}
+	}
+	req, _ := http.NewRequest("POST", s.URL()+"/api/auth/login", strings.NewReader(`{"callsign":"K1A","password":"wrong horse"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("4th login: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	s.do("GET", "/api/health", "", nil)
+	s.do("GET", "/api/health", "", nil)
+	if st, _ := s.do("GET", "/api/health", "", nil); st != 429 {
+		t.Errorf("3rd health: %d, want 429", st)
+	}
+	if st, _ := s.do("GET", "/livez", "", nil); st != 200 {
+		t.Errorf("livez is not limited: %d", st)
+	}
+	if got := s.value("awardtracker_http_rate_limited_total", "policy", "auth"); got != 1 {
+		t.Errorf("auth rejections %v, want 1", got)
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) registerAuthRoutes() {
-	g := s.echo.Group("/api/auth")
+	g := s.echo.Group("/api/auth", s.limited(s.cfg.AuthLimit)...)
 	g.POST("/register", s.handleRegister)
 	g.POST("/login", s.handleLogin)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Server) registerAwardRoutes() {
-	g := s.echo.Group("/api/awards", s.requireUser)
+	g := s.echo.Group("/api/awards", s.limited(s.requireUser)...)
 	g.GET("", s.handleAwardIndex)
 	g.GET("/:id", s.handleAwardView)
 }

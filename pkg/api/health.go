@@ -15,7 +15,7 @@ import (
 )
 
 func (s *Server) registerHealthRoutes() {
-	s.echo.GET("/api/health", s.handleHealth)
+	s.echo.GET("/api/health", s.handleHealth, s.limited(s.cfg.HealthLimit)...)
 	s.echo.GET("/livez", s.handleLivez)
 	s.echo.GET("/readyz", s.handleReadyz)
 	if s.cfg.Gatherer != nil && !s.cfg.MetricsSeparate {

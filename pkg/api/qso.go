@@ -15,7 +15,7 @@ import (
 )
 
 func (s *Server) registerQSORoutes() {
-	g := s.echo.Group("/api/qsos", s.requireUser)
+	g := s.echo.Group("/api/qsos", s.limited(s.requireUser)...)
 	g.GET("", s.handleQSOIndex)
 	g.GET("/stats", s.handleStatsView)
 	g.POST("/import", s.handleQSOImport)

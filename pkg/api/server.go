@@ -67,6 +67,11 @@ type Config struct {
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
 
+	// APILimit limits every /api route per client; AuthLimit adds a stricter
+	// limit to login and register (brute force), HealthLimit one to
+	// /api/health. Nil means no limit.
+	APILimit, AuthLimit, HealthLimit echo.MiddlewareFunc
+
 	// OperatorToken guards the operator routes; empty disables them.
 	OperatorToken string
 	// MaxBodyBytes caps JSON bodies; MaxImportBytes caps ADIF uploads.
@@ -141,6 +146,19 @@ func NewServer(cfg Config) (*Server, error) {
 		return awardtracker.Errorf(awardtracker.ENOTFOUND, "no such route")
 	})
 	return s, nil
+}
+
+// limited prepends the API-wide rate limit to a route's middleware, so that
+// it runs before authentication (bad tokens are limited too); nil entries
+// are dropped.
+func (s *Server) limited(mw ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	out := make([]echo.MiddlewareFunc, 0, len(mw)+1)
+	for _, m := range append([]echo.MiddlewareFunc{s.cfg.APILimit}, mw...) {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Handler returns the server's http.Handler (for tests and benchmarks).

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -38,6 +40,8 @@ type options struct {
 	operatorToken   string
 	maxImportBytes  int64
 	metricsSeparate bool
+	// rate limits in ratelimit.ParsePolicy syntax; empty: none
+	apiLimit, authLimit, healthLimit string
 }
 
 func newTestServer(t *testing.T, o options) *testServer {
@@ -58,7 +62,19 @@ func newTestServer(t *testing.T, o options) *testServer {
 	cm := cache.NewMetrics(reg)
 	statsCache := cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm)
 	awardCache := cache.New[[]awardtracker.AwardProgress]("award", 5*time.Minute, cm)
+	rl := ratelimit.NewMetrics(reg)
+	limit := func(name, spec string) echo.MiddlewareFunc {
+		if spec == "" {
+			return nil
+		}
+		rate, burst, err := ratelimit.ParsePolicy(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl).Middleware()
+	}
 	srv, err := api.NewServer(api.Config{
+		APILimit: limit("api", o.apiLimit), AuthLimit: limit("auth", o.authLimit), HealthLimit: limit("health", o.healthLimit),
 		Auth: authSvc, Users: users, QSOs: qsos,
 		Stats:       cache.NewStatsService(sqlite.NewStatsService(db), statsCache),
 		Awards:      cache.NewAwardService(award.NewService(qsos), awardCache),

@@ -9,10 +9,10 @@ import (
 )
 
 func (s *Server) registerSyncRoutes() {
-	me := s.echo.Group("/api/me", s.requireUser)
+	me := s.echo.Group("/api/me", s.limited(s.requireUser)...)
 	me.PUT("/lotw", s.handleLoTWCredentialsUpdate)
 	me.PUT("/dcl", s.handleDCLCredentialsUpdate)
-	g := s.echo.Group("/api/sync", s.requireUser)
+	g := s.echo.Group("/api/sync", s.limited(s.requireUser)...)
 	g.POST("/lotw", s.handleSyncCreate(awardtracker.SourceLoTW))
 	g.POST("/dcl", s.handleSyncCreate(awardtracker.SourceDCL))
 	g.GET("/jobs/:id", s.handleSyncJobView)
