@@ -114,7 +114,7 @@ func overview() *board {
 		},
 	})
 	b.stat(panel{
-		title: "Latency error budget left (30 days)", unit: "percentunit", span: 8, threshold: ptr(0.0),
+		title: "Latency error budget left (30 days)", unit: "percentunit", span: 8, threshold: ptr(0.0), lowIsBad: true,
 		desc:    "Share of the 30-day latency error budget not yet spent: 1 minus the average share of slow API requests over 30 days divided by 1 %. Negative once the SLO is missed.",
 		targets: []target{{expr: `1 - slo:sli_error:ratio_rate30d{` + slo + `} / 0.01`, legend: "{{instance}}"}},
 	})
@@ -225,7 +225,7 @@ func cache() *board {
 
 	b.row("Lookups")
 	b.timeseries(panel{
-		title: "Hit rate by cache", unit: "percentunit", span: 12, min: ptr(0.0), max: ptr(1.0), threshold: ptr(0.7),
+		title: "Hit rate by cache", unit: "percentunit", span: 12, min: ptr(0.0), max: ptr(1.0), threshold: ptr(0.7), lowIsBad: true,
 		desc:    "Share of lookups answered from the cache over 5 minutes (recording rule). Under 70 % for 45 minutes, with at least 10 lookups in 5 minutes, fires AwardtrackerCacheHitRateLow.",
 		targets: []target{{expr: `instance_cache:awardtracker_cache_hits_per_lookups:ratio_rate5m{` + sel + `}`, legend: "{{cache}} {{instance}}"}},
 	})
@@ -369,6 +369,7 @@ type panel struct {
 	span              uint32 // width in grid columns (of 24)
 	min, max          *float64
 	threshold         *float64           // red from this value on
+	lowIsBad          bool               // red below threshold instead
 	mappings          map[string]mapping // by value
 	bars, points      bool               // draw style for rare events
 	showName          bool               // stat shows the legend, not the value
@@ -398,7 +399,7 @@ func (b *board) timeseries(p panel) {
 		FillOpacity(10).
 		LineWidth(1).
 		ShowPoints(common.VisibilityModeNever).
-		Thresholds(thresholds(p.threshold))
+		Thresholds(thresholds(p.threshold, p.lowIsBad))
 	if p.threshold != nil {
 		tp.ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
 	}
@@ -433,7 +434,7 @@ func (b *board) stat(p panel) {
 		ColorMode(common.BigValueColorModeValue).
 		Orientation(common.VizOrientationAuto).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
-		Thresholds(thresholds(p.threshold))
+		Thresholds(thresholds(p.threshold, p.lowIsBad))
 	if p.showName {
 		sp.TextMode(common.BigValueTextModeName)
 	}
@@ -458,10 +459,16 @@ func query(i int, t target) *prometheus.DataqueryBuilder {
 		Range()
 }
 
-func thresholds(red *float64) *dashboard.ThresholdsConfigBuilder {
-	steps := []dashboard.Threshold{{Color: "green"}}
-	if red != nil {
-		steps = append(steps, dashboard.Threshold{Value: red, Color: "red"})
+func thresholds(at *float64, lowIsBad bool) *dashboard.ThresholdsConfigBuilder {
+	below, above := "green", "red"
+	if lowIsBad {
+		below, above = above, below
+	}
+	steps := []dashboard.Threshold{{Color: below}}
+	if at != nil {
+		steps = append(steps, dashboard.Threshold{Value: at, Color: above})
+	} else {
+		steps[0].Color = "green"
 	}
 	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(steps)
 }

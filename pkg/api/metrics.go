@@ -3,6 +3,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
@@ -22,10 +23,11 @@ var knownMethods = map[string]bool{
 }
 
 // routeOf is the route template that matched ("/api/awards/:id"), or
-// unmatchedRoute.
+// unmatchedRoute. Echo gives groups a catch-all "/prefix/*" route so that
+// their middleware runs for unknown paths too; those count as unmatched.
 func routeOf(c echo.Context) string {
 	p := c.Path()
-	if p == "" || p == "/*" {
+	if p == "" || strings.HasSuffix(p, "/*") {
 		return unmatchedRoute
 	}
 	return p

@@ -31,80 +31,82 @@ const insertBatch = 200
 // the database for the full row only when a record matches.
 func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
 	res := &awardtracker.ImportResult{Rejected: []awardtracker.Rejection{}}
-	err := s.db.conn(ctx, "qso_import").Transaction(func(tx *gorm.DB) error {
-		idx, err := loadMatchIndex(tx, userID)
-		if err != nil {
-			return err
-		}
-		var pending []*qsoRow
-		flush := func() error {
-			if len(pending) == 0 {
-				return nil
-			}
-			if err := tx.Create(pending).Error; err != nil {
-				return err
-			}
-			pending = pending[:0]
-			return nil
-		}
-		for rec, err := range records {
+	err := s.db.write(ctx, "qso_import", func(conn *gorm.DB) error {
+		return conn.Transaction(func(tx *gorm.DB) error {
+			idx, err := loadMatchIndex(tx, userID)
 			if err != nil {
 				return err
 			}
-			if err := ctx.Err(); err != nil {
-				return err
+			var pending []*qsoRow
+			flush := func() error {
+				if len(pending) == 0 {
+					return nil
+				}
+				if err := tx.Create(pending).Error; err != nil {
+					return err
+				}
+				pending = pending[:0]
+				return nil
 			}
-			if rec.Err != nil {
-				res.Rejected = append(res.Rejected, awardtracker.Rejection{Record: rec.Index, Error: rec.Err.Error()})
-				continue
-			}
-			q := rec.QSO
-			q.Source = src
-			e := idx.match(&q)
-			if e == nil {
-				row := newQSORow(userID, &q)
-				pending = append(pending, row)
-				idx.add(&matchEntry{row: row, station: row.StationCallsign, start: row.Start}, row.Call, row.Band, row.ModeGroup)
-				res.Imported++
-				if len(pending) == insertBatch {
-					if err := flush(); err != nil {
+			for rec, err := range records {
+				if err != nil {
+					return err
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if rec.Err != nil {
+					res.Rejected = append(res.Rejected, awardtracker.Rejection{Record: rec.Index, Error: rec.Err.Error()})
+					continue
+				}
+				q := rec.QSO
+				q.Source = src
+				e := idx.match(&q)
+				if e == nil {
+					row := newQSORow(userID, &q)
+					pending = append(pending, row)
+					idx.add(&matchEntry{row: row, station: row.StationCallsign, start: row.Start}, row.Call, row.Band, row.ModeGroup)
+					res.Imported++
+					if len(pending) == insertBatch {
+						if err := flush(); err != nil {
+							return err
+						}
+					}
+					continue
+				}
+				row := e.row
+				if row == nil {
+					row = &qsoRow{}
+					if err := tx.Where("id = ?", e.id).Take(row).Error; err != nil {
 						return err
 					}
 				}
-				continue
-			}
-			row := e.row
-			if row == nil {
-				row = &qsoRow{}
-				if err := tx.Where("id = ?", e.id).Take(row).Error; err != nil {
-					return err
+				if !merge(row, &q) {
+					res.Duplicates++
+					continue
+				}
+				res.Updated++
+				if e.station == "" {
+					e.station = row.StationCallsign
+				}
+				if row.ID != 0 { // a row still pending is written by flush
+					if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {
+						return err
+					}
 				}
 			}
-			if !merge(row, &q) {
-				res.Duplicates++
-				continue
+			if err := flush(); err != nil {
+				return err
 			}
-			res.Updated++
-			if e.station == "" {
-				e.station = row.StationCallsign
+			if opts.Cursor != nil {
+				synced := opts.SyncedAt.UTC()
+				return tx.Clauses(clause.OnConflict{
+					Columns:   []clause.Column{{Name: "user_id"}, {Name: "source"}},
+					DoUpdates: clause.Assignments(map[string]any{"cursor": *opts.Cursor, "last_success": synced, "updated_at": synced}),
+				}).Create(&syncStateRow{UserID: userID, Source: string(src), Cursor: *opts.Cursor, LastSuccess: &synced, UpdatedAt: synced}).Error
 			}
-			if row.ID != 0 { // a row still pending is written by flush
-				if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {
-					return err
-				}
-			}
-		}
-		if err := flush(); err != nil {
-			return err
-		}
-		if opts.Cursor != nil {
-			synced := opts.SyncedAt.UTC()
-			return tx.Clauses(clause.OnConflict{
-				Columns:   []clause.Column{{Name: "user_id"}, {Name: "source"}},
-				DoUpdates: clause.Assignments(map[string]any{"cursor": *opts.Cursor, "last_success": synced, "updated_at": synced}),
-			}).Create(&syncStateRow{UserID: userID, Source: string(src), Cursor: *opts.Cursor, LastSuccess: &synced, UpdatedAt: synced}).Error
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, formatError(err)
@@ -330,11 +332,16 @@ func (s *QSOService) FindQSOs(ctx context.Context, userID int64, f awardtracker.
 
 // DeleteQSO deletes one of the user's QSOs.
 func (s *QSOService) DeleteQSO(ctx context.Context, userID, qsoID int64) error {
-	res := s.db.conn(ctx, "qso_delete").Where("id = ? AND user_id = ?", qsoID, userID).Delete(&qsoRow{})
-	if res.Error != nil {
-		return formatError(res.Error)
+	var deleted int64
+	err := s.db.write(ctx, "qso_delete", func(tx *gorm.DB) error {
+		res := tx.Where("id = ? AND user_id = ?", qsoID, userID).Delete(&qsoRow{})
+		deleted = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return formatError(err)
 	}
-	if res.RowsAffected == 0 {
+	if deleted == 0 {
 		return awardtracker.Errorf(awardtracker.ENOTFOUND, "QSO %d not found", qsoID)
 	}
 	return nil

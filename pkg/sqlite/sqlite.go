@@ -52,6 +52,12 @@ type DB struct {
 	file os.FileInfo
 	log  *slog.Logger
 	now  func() time.Time
+	// writer admits one writing statement or transaction at a time. SQLite
+	// has a single write lock; queueing writers here, in order and with
+	// their contexts, keeps them from spinning on the busy timeout and
+	// failing with "database is locked" under load. The busy timeout still
+	// covers other processes.
+	writer chan struct{}
 }
 
 // Open opens (creating if needed) the database file at path, switches it to
@@ -94,7 +100,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
-	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: func() time.Time { return time.Now().UTC() },
+		writer: make(chan struct{}, 1)}
 	if err := registerCallbacks(g, opts.Tracker, opts.QueryDelay); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -150,14 +157,26 @@ func (db *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
 		return nil, err
 	}
 	// Another process may have raced us: keep whichever was stored first.
-	if err := db.conn(ctx, "setting_put").Exec(
-		"INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", s.Name, s.Value).Error; err != nil {
+	if err := db.write(ctx, "setting_put", func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", s.Name, s.Value).Error
+	}); err != nil {
 		return nil, formatError(err)
 	}
 	if err := db.conn(ctx, "setting_get").Where("name = ?", name).Take(&s).Error; err != nil {
 		return nil, formatError(err)
 	}
 	return s.Value, nil
+}
+
+// write runs fn, whose statements are tracked as name, as the only writer.
+func (db *DB) write(ctx context.Context, name string, fn func(*gorm.DB) error) error {
+	select {
+	case db.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.writer }()
+	return fn(db.conn(ctx, name))
 }
 
 // conn returns a session bound to ctx whose queries are tracked as name.

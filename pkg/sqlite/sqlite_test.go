@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
@@ -500,5 +501,49 @@ func TestDB_Ping_FileGone(t *testing.T) {
 	}
 	if err := db.Ping(ctx); err != nil {
 		t.Errorf("Ping after the file came back: %v", err)
+	}
+}
+
+// TestConcurrentWriters: imports, sign-ups and credential updates at once
+// never fail with "database is locked", and no write is lost.
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	qsos, users, states := sqlite.NewQSOService(db), sqlite.NewUserService(db), sqlite.NewSyncStateService(db)
+	const writers, each = 8, 20
+	errs := make(chan error, writers*each*3)
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			u, err := users.CreateUser(ctx, fmt.Sprintf("N%dW", w), []byte("x"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+			for i := range each {
+				_, err := qsos.ImportQSOs(ctx, u.ID, awardtracker.SourceLog, records(qso(fmt.Sprintf("K%dI%d", w, i), t0)), awardtracker.ImportOptions{})
+				errs <- err
+				errs <- states.PutCredentials(ctx, u.ID, awardtracker.SourceLoTW, []byte{byte(i)})
+				_, _, err = qsos.FindQSOs(ctx, u.ID, awardtracker.QSOFilter{})
+				errs <- err
+			}
+		}()
+	}
+	for range writers {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent write: %v", err)
+		}
+	}
+	for w := range writers {
+		u, _, _ := users.FindUserByCallsign(ctx, fmt.Sprintf("N%dW", w))
+		if _, n, _ := qsos.FindQSOs(ctx, u.ID, awardtracker.QSOFilter{}); n != each {
+			t.Errorf("user %d has %d QSOs, want %d", w, n, each)
+		}
 	}
 }

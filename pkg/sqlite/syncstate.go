@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -30,32 +31,39 @@ func (s *SyncStateService) SyncState(ctx context.Context, userID int64, src awar
 // back-off; the cursor is kept.
 func (s *SyncStateService) PutCredentials(ctx context.Context, userID int64, src awardtracker.Source, sealed []byte) error {
 	row := syncStateRow{UserID: userID, Source: string(src), Credentials: sealed, UpdatedAt: s.db.now()}
-	err := s.db.conn(ctx, "sync_state_put").Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "user_id"}, {Name: "source"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"credentials": sealed, "credentials_invalid": false, "next_attempt": nil,
-			"last_error": "", "updated_at": row.UpdatedAt,
-		}),
-	}).Create(&row).Error
+	err := s.db.write(ctx, "sync_state_put", func(tx *gorm.DB) error {
+		return tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "user_id"}, {Name: "source"}},
+			DoUpdates: clause.Assignments(map[string]any{
+				"credentials": sealed, "credentials_invalid": false, "next_attempt": nil,
+				"last_error": "", "updated_at": row.UpdatedAt,
+			}),
+		}).Create(&row).Error
+	})
 	return formatError(err)
 }
 
 // UpdateSyncState saves the bookkeeping fields; the cursor and LastSuccess
 // move only with the records they describe (QSOService.ImportQSOs).
 func (s *SyncStateService) UpdateSyncState(ctx context.Context, st *awardtracker.SyncState) error {
-	res := s.db.conn(ctx, "sync_state_update").Model(&syncStateRow{}).
-		Where("user_id = ? AND source = ?", st.UserID, string(st.Source)).
-		Updates(map[string]any{
-			"credentials_invalid": st.CredentialsInvalid,
-			"last_attempt":        st.LastAttempt,
-			"next_attempt":        st.NextAttempt,
-			"last_error":          st.LastError,
-			"updated_at":          s.db.now(),
-		})
-	if res.Error != nil {
-		return formatError(res.Error)
+	var updated int64
+	err := s.db.write(ctx, "sync_state_update", func(tx *gorm.DB) error {
+		res := tx.Model(&syncStateRow{}).
+			Where("user_id = ? AND source = ?", st.UserID, string(st.Source)).
+			Updates(map[string]any{
+				"credentials_invalid": st.CredentialsInvalid,
+				"last_attempt":        st.LastAttempt,
+				"next_attempt":        st.NextAttempt,
+				"last_error":          st.LastError,
+				"updated_at":          s.db.now(),
+			})
+		updated = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return formatError(err)
 	}
-	if res.RowsAffected == 0 {
+	if updated == 0 {
 		return awardtracker.Errorf(awardtracker.ENOTFOUND, "no %s credentials stored", st.Source)
 	}
 	return nil

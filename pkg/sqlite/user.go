@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
@@ -18,7 +20,7 @@ func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 // CreateUser stores a new user; the callsign is upper-cased.
 func (s *UserService) CreateUser(ctx context.Context, callsign string, passwordHash []byte) (*awardtracker.User, error) {
 	row := userRow{Callsign: strings.ToUpper(callsign), PasswordHash: passwordHash, CreatedAt: s.db.now()}
-	if err := s.db.conn(ctx, "user_create").Create(&row).Error; err != nil {
+	if err := s.db.write(ctx, "user_create", func(tx *gorm.DB) error { return tx.Create(&row).Error }); err != nil {
 		if awardtracker.ErrorCode(formatError(err)) == awardtracker.ECONFLICT {
 			return nil, awardtracker.Errorf(awardtracker.ECONFLICT, "callsign %s is already registered", row.Callsign)
 		}
