@@ -1,0 +1,486 @@
+// Package lotw downloads confirmations from ARRL Logbook of the World
+// (lotwreport.adi) and classifies every answer the service gives.
+//
+// It provides a Client that speaks the real protocol (spec §1: GET with the
+// login in the query, HTTP/1.1, an explicit User-Agent, a short connect and a
+// long idle timeout) and a Report that streams the body record by record, so
+// that a 100,000-record download is never held in memory whole. A Report
+// tells a complete answer from a truncated one, so that the caller applies
+// it, and advances its cursor, only when it is complete.
+//
+// It does not store anything, retry, or schedule downloads: package syncer
+// does that. Uploads, the DXCC-credit endpoint and the user-activity CSV are
+// not implemented. Package lotwtest is a fake LoTW for tests and the demo.
+package lotw
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+)
+
+// DefaultURL is the production endpoint. Tests and the demo always override it.
+const DefaultURL = "https://lotw.arrl.org/lotwuser/lotwreport.adi"
+
+// FirstSince is the qso_qslsince of a first, full download: LoTW applies a
+// short default window when the parameter is missing, so it is always sent.
+const FirstSince = "1900-01-01"
+
+// Timeouts. Reports are built on demand and a full one can take many
+// minutes, so there is no whole-request timeout: a download fails only when
+// the server keeps the client waiting for IdleTimeout.
+const (
+	DefaultConnectTimeout        = 30 * time.Second
+	DefaultResponseHeaderTimeout = 10 * time.Minute
+	DefaultIdleTimeout           = 5 * time.Minute
+)
+
+// Preamble is how every LoTW report starts (the 39 bytes Cloudlog and Wavelog check).
+const Preamble = "ARRL Logbook of the World Status Report"
+
+// sniffLen is how much of the body is inspected to classify the answer.
+const sniffLen = 4096
+
+// The classes of failure. Every error the package returns is an
+// *awardtracker.Error whose chain contains exactly one of these, so callers
+// test them with errors.Is.
+var (
+	// ErrAuth: LoTW answered its login page ("Username/password incorrect").
+	// Retrying with the same credentials will not help.
+	ErrAuth = errors.New("lotw: username/password incorrect")
+	// ErrRateLimited: LoTW answered "Page Request Limit!". Back off for hours.
+	ErrRateLimited = errors.New("lotw: page request limit")
+	// ErrTruncated: the report is incomplete (no <APP_LoTW_EOF>, or a record
+	// count different from APP_LoTW_NUMREC). Retry later; do not advance the cursor.
+	ErrTruncated = errors.New("lotw: truncated report")
+	// ErrUnexpected: the answer is not a LoTW report.
+	ErrUnexpected = errors.New("lotw: unexpected answer")
+	// ErrUnavailable: transport failure, reset, timeout or HTTP 5xx. Retry with back-off.
+	ErrUnavailable = errors.New("lotw: unavailable")
+)
+
+// Options configure a Client. The zero value talks to DefaultURL.
+type Options struct {
+	// URL of lotwreport.adi; empty means DefaultURL.
+	URL string
+	// HTTPClient, if set, is used as is (its transport decides the HTTP
+	// version and dial timeouts). Its Timeout should be zero: a whole-request
+	// timeout would kill a long report mid-stream.
+	HTTPClient *http.Client
+	// Version goes into the User-Agent "awardtracker/<version>".
+	Version string
+	// IdleTimeout fails a download when a read of the body waits this long
+	// for the server (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
+}
+
+// Client downloads LoTW reports. It is safe for concurrent use.
+type Client struct {
+	url       string
+	hc        *http.Client
+	userAgent string
+	idle      time.Duration
+}
+
+// New returns a Client.
+func New(opts Options) *Client {
+	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout}
+	if c.url == "" {
+		c.url = DefaultURL
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Transport: NewTransport()}
+	}
+	if c.idle <= 0 {
+		c.idle = DefaultIdleTimeout
+	}
+	v := opts.Version
+	if v == "" {
+		v = "dev"
+	}
+	c.userAgent = "awardtracker/" + v
+	return c
+}
+
+// NewTransport returns the transport New uses by default: a short connect
+// timeout, a generous wait for the response headers, and HTTP/1.1 only (one
+// Go client reports that LoTW served its login page over HTTP/2).
+func NewTransport() *http.Transport {
+	d := &net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   DefaultConnectTimeout,
+		ResponseHeaderTimeout: DefaultResponseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   2,
+	}
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	return t
+}
+
+// URL returns the endpoint the client downloads from.
+func (c *Client) URL() string { return c.url }
+
+// Download requests the QSL records that LoTW matched or updated on or after
+// since ("YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS"; empty means FirstSince) and
+// returns the report once its header has been read and classified. The
+// caller must Close the report. Errors carry ErrAuth, ErrRateLimited,
+// ErrTruncated, ErrUnexpected or ErrUnavailable, or the context's error;
+// none contains the password.
+func (c *Client) Download(ctx context.Context, login, password, since string) (*Report, error) {
+	if login == "" || password == "" {
+		return nil, awardtracker.Errorf(awardtracker.EINVALID, "LoTW username and password are required")
+	}
+	if since == "" {
+		since = FirstSince
+	}
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return nil, awardtracker.WrapError(awardtracker.EINTERNAL, "bad LoTW URL", err)
+	}
+	q := u.Query()
+	// The login is case-sensitive at this endpoint: send it as stored.
+	q.Set("login", login)
+	q.Set("password", password)
+	q.Set("qso_query", "1")
+	q.Set("qso_qsl", "yes")
+	q.Set("qso_qslsince", since)
+	q.Set("qso_qsldetail", "yes")
+	q.Set("qso_mydetail", "yes")
+	q.Set("qso_withown", "yes")
+	u.RawQuery = q.Encode()
+	safeURL := u.Scheme + "://" + u.Host + u.Path
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		cancel(nil)
+		return nil, awardtracker.WrapError(awardtracker.EINTERNAL, "bad LoTW request", redact(err, password))
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/x-arrl-adif, text/plain, */*")
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		cancel(nil)
+		if e := ctx.Err(); e != nil && errors.Is(err, e) {
+			return nil, context.Cause(ctx)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("GET %s: %w", safeURL, ue.Err)
+		}
+		return nil, unavailable("cannot reach LoTW", redact(err, password))
+	}
+	body := &idleBody{rc: resp.Body, cancel: cancel, d: c.idle}
+	body.timer = time.AfterFunc(c.idle, body.expire)
+	body.timer.Stop()
+	rep := &Report{body: body, ctx: ctx, password: password}
+	fail := func(err error) (*Report, error) {
+		rep.Close()
+		return nil, err
+	}
+
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return fail(rateLimited(fmt.Sprintf("HTTP %d", resp.StatusCode)))
+	case resp.StatusCode >= 500:
+		return fail(unavailable(fmt.Sprintf("LoTW answered HTTP %d", resp.StatusCode), nil))
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return fail(unexpected(fmt.Sprintf("HTTP %d", resp.StatusCode), nil, password))
+	}
+
+	// A report is recognised by its first bytes; only something else is
+	// worth waiting for more of (a slow report must not stall here).
+	br := bufio.NewReaderSize(body, 64<<10)
+	head, err := br.Peek(len(Preamble))
+	rep.sawPreamble = bytes.Equal(head, []byte(Preamble))
+	if !rep.sawPreamble {
+		head, err = br.Peek(sniffLen)
+	}
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return fail(rep.readError(err))
+	}
+	if !rep.sawPreamble {
+		lower := bytes.ToLower(head)
+		switch {
+		case bytes.Contains(lower, []byte("username/password incorrect")):
+			return fail(&awardtracker.Error{Code: awardtracker.EINVALID,
+				Message: "LoTW rejected the username or password", Err: ErrAuth})
+		case bytes.Contains(lower, []byte("page request limit")):
+			return fail(rateLimited("Page Request Limit!"))
+		case !bytes.Contains(lower, []byte("<eoh>")):
+			return fail(unexpected("", head, password))
+		}
+	}
+
+	rep.ar = adif.NewReader(br)
+	hdr, err := rep.ar.Header()
+	if err != nil {
+		return fail(rep.readError(err))
+	}
+	rep.Preamble = rep.ar.Preamble()
+	n, err := strconv.Atoi(strings.TrimSpace(hdr.Get("APP_LoTW_NUMREC")))
+	if err != nil || n < 0 {
+		return fail(unexpected("no valid APP_LoTW_NUMREC in the header", nil, password))
+	}
+	rep.NumRec = n
+	rep.LastQSL = strings.TrimSpace(hdr.Get("APP_LoTW_LASTQSL"))
+	return rep, nil
+}
+
+// Report is a LoTW answer being streamed. Its header fields are set when
+// Download returns; Records reads the rest.
+type Report struct {
+	Preamble string // the free text before the ADIF header
+	NumRec   int    // APP_LoTW_NUMREC: the records LoTW says it sent
+	LastQSL  string // APP_LoTW_LASTQSL: the newest QSL in the report; "" when empty
+
+	ctx      context.Context
+	body     *idleBody
+	ar       *adif.Reader
+	password string
+	// sawPreamble: the body started like a report, so a body without ADIF
+	// is a cut-off report rather than some other page.
+	sawPreamble bool
+	n           int
+	used        bool
+	closed      sync.Once
+}
+
+// Cursor is the qso_qslsince for the next download once this report has been
+// applied completely: APP_LoTW_LASTQSL. It is "" for an empty report, whose
+// caller keeps the cursor it had.
+func (r *Report) Cursor() string {
+	if r.NumRec == 0 {
+		return ""
+	}
+	return r.LastQSL
+}
+
+// Fetched is how many records Records has read so far.
+func (r *Report) Fetched() int { return r.n }
+
+// Records yields every record normalised to a LoTW-confirmed QSO (a record
+// that does not normalise is yielded with its Err set). If the report turns
+// out incomplete or the connection fails, the last pair carries a non-nil
+// error (ErrTruncated, ErrUnavailable, ErrUnexpected, or the context's
+// error), so that a storage transaction consuming the stream rolls back.
+// It can be ranged over once.
+func (r *Report) Records() iter.Seq2[awardtracker.ImportRecord, error] {
+	return func(yield func(awardtracker.ImportRecord, error) bool) {
+		if r.used {
+			yield(awardtracker.ImportRecord{}, errors.New("lotw: report records read twice"))
+			return
+		}
+		r.used = true
+		for {
+			rec, err := r.ar.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				yield(awardtracker.ImportRecord{}, r.readError(err))
+				return
+			}
+			r.n++
+			q, qerr := adif.ToQSO(rec, awardtracker.SourceLoTW)
+			if !yield(awardtracker.ImportRecord{Index: r.n, QSO: q, Err: qerr}, nil) {
+				return
+			}
+		}
+		if err := r.complete(); err != nil {
+			yield(awardtracker.ImportRecord{}, err)
+		}
+	}
+}
+
+// complete checks the end of a report that was read to EOF.
+func (r *Report) complete() error {
+	switch {
+	case !r.ar.SawEOFMarker():
+		return truncated(fmt.Sprintf("the report ends after %d of %d records without <APP_LoTW_EOF>", r.n, r.NumRec))
+	case r.n != r.NumRec:
+		return truncated(fmt.Sprintf("the report has %d records but APP_LoTW_NUMREC says %d", r.n, r.NumRec))
+	}
+	return nil
+}
+
+// Close releases the connection. It is safe to call more than once.
+func (r *Report) Close() error {
+	r.closed.Do(func() {
+		r.body.timer.Stop()
+		r.body.cancel(context.Canceled)
+		r.body.rc.Close()
+	})
+	return nil
+}
+
+// readError classifies an error met while reading the body: the transport's
+// own errors (reset, idle timeout, cancellation) win over what the ADIF
+// reader made of the short read.
+func (r *Report) readError(err error) error {
+	if cause := context.Cause(r.ctx); cause != nil {
+		if errors.Is(cause, errIdle) {
+			return unavailable(fmt.Sprintf("LoTW sent nothing for %v", r.body.d), nil)
+		}
+		return cause
+	}
+	if terr := r.body.err(); terr != nil {
+		return unavailable("the connection to LoTW failed mid-report", redact(terr, r.password))
+	}
+	switch {
+	case errors.Is(err, adif.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
+		return truncated(fmt.Sprintf("the report ends inside a record or its header after %d records (APP_LoTW_NUMREC %d)", r.n, r.NumRec))
+	case errors.Is(err, adif.ErrNotADIF) && r.sawPreamble:
+		return truncated("the report ends after its preamble")
+	}
+	return unexpected("malformed report", nil, r.password, err)
+}
+
+var errIdle = errors.New("lotw: idle timeout")
+
+// idleBody cancels the request when a read waits longer than d for the
+// server, and remembers the first transport error so that it is not mistaken
+// for a truncated report. Only time spent inside Read counts: a consumer
+// that is busy writing to its database is not a silent server.
+type idleBody struct {
+	rc     io.ReadCloser
+	cancel context.CancelCauseFunc
+	d      time.Duration
+	timer  *time.Timer
+
+	mu      sync.Mutex
+	readErr error
+}
+
+func (b *idleBody) expire() { b.cancel(errIdle) }
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.d)
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.readErr == nil {
+			b.readErr = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *idleBody) err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.readErr
+}
+
+func unavailable(msg string, cause error) error {
+	err := ErrUnavailable
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, cause)
+	}
+	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: "LoTW unavailable: " + msg, Err: err}
+}
+
+func rateLimited(detail string) error {
+	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE,
+		Message: "LoTW is throttling requests (" + detail + ")", Err: ErrRateLimited}
+}
+
+func truncated(msg string) error {
+	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: "LoTW report truncated: " + msg, Err: ErrTruncated}
+}
+
+// unexpected describes an answer that is not a report, quoting a short,
+// printable snippet of it (never the password).
+func unexpected(msg string, head []byte, password string, cause ...error) error {
+	m := "LoTW answered something that is not a report"
+	if msg != "" {
+		m += ": " + msg
+	}
+	if len(head) > 0 {
+		m += fmt.Sprintf(": %q", Snippet(head, password))
+	}
+	err := ErrUnexpected
+	if len(cause) > 0 && cause[0] != nil {
+		err = fmt.Errorf("%w: %w", ErrUnexpected, redact(cause[0], password))
+	}
+	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: m, Err: err}
+}
+
+// Snippet returns the first printable characters of b, whitespace collapsed,
+// with any occurrence of secret removed: safe for logs and job errors.
+func Snippet(b []byte, secret string) string {
+	const max = 80
+	var sb strings.Builder
+	space := false
+	for _, r := range string(b) {
+		if sb.Len() >= max {
+			sb.WriteString("…")
+			break
+		}
+		switch {
+		case unicode.IsSpace(r):
+			if !space && sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			space = true
+			continue
+		case !unicode.IsPrint(r):
+			r = '?'
+		}
+		space = false
+		sb.WriteRune(r)
+	}
+	s := strings.TrimSpace(sb.String())
+	if secret != "" {
+		s = strings.ReplaceAll(s, secret, "***")
+	}
+	return s
+}
+
+// redact removes the password, plain and URL-encoded, from an error's text.
+// Transport errors quote the request URL, which carries the password.
+func redact(err error, password string) error {
+	if err == nil || password == "" {
+		return err
+	}
+	msg := err.Error()
+	clean := msg
+	for _, p := range []string{url.QueryEscape(password), url.PathEscape(password), password} {
+		clean = strings.ReplaceAll(clean, p, "***")
+	}
+	if clean == msg {
+		return err
+	}
+	return &redacted{msg: clean, err: err}
+}
+
+// redacted keeps the chain (for errors.Is) but not the text of its cause.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
