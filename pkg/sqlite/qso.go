@@ -29,89 +29,109 @@ const insertBatch = 200
 // band near the same time. Instead of one SELECT per record, the import loads
 // a compact index of the user's QSOs once (a few dozen bytes each) and asks
 // the database for the full row only when a record matches.
+//
+// The transaction runs without prepared-statement caching: database/sql
+// allocates a statement per execution inside a transaction and frees them
+// only at commit, which a 100,000-record sync would turn into gigabytes.
 func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
 	res := &awardtracker.ImportResult{Rejected: []awardtracker.Rejection{}}
 	err := s.db.write(ctx, "qso_import", func(conn *gorm.DB) error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			idx, err := loadMatchIndex(tx, userID)
-			if err != nil {
-				return err
-			}
-			var pending []*qsoRow
-			flush := func() error {
-				if len(pending) == 0 {
-					return nil
-				}
-				if err := tx.Create(pending).Error; err != nil {
-					return err
-				}
-				pending = pending[:0]
-				return nil
-			}
-			for rec, err := range records {
-				if err != nil {
-					return err
-				}
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if rec.Err != nil {
-					res.Rejected = append(res.Rejected, awardtracker.Rejection{Record: rec.Index, Error: rec.Err.Error()})
-					continue
-				}
-				q := rec.QSO
-				q.Source = src
-				e := idx.match(&q)
-				if e == nil {
-					row := newQSORow(userID, &q)
-					pending = append(pending, row)
-					idx.add(&matchEntry{row: row, station: row.StationCallsign, start: row.Start}, row.Call, row.Band, row.ModeGroup)
-					res.Imported++
-					if len(pending) == insertBatch {
-						if err := flush(); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				row := e.row
-				if row == nil {
-					row = &qsoRow{}
-					if err := tx.Where("id = ?", e.id).Take(row).Error; err != nil {
-						return err
-					}
-				}
-				if !merge(row, &q) {
-					res.Duplicates++
-					continue
-				}
-				res.Updated++
-				if e.station == "" {
-					e.station = row.StationCallsign
-				}
-				if row.ID != 0 { // a row still pending is written by flush
-					if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {
-						return err
-					}
-				}
-			}
-			if err := flush(); err != nil {
-				return err
-			}
-			if opts.Cursor != nil {
-				synced := opts.SyncedAt.UTC()
-				return tx.Clauses(clause.OnConflict{
-					Columns:   []clause.Column{{Name: "user_id"}, {Name: "source"}},
-					DoUpdates: clause.Assignments(map[string]any{"cursor": *opts.Cursor, "last_success": synced, "updated_at": synced}),
-				}).Create(&syncStateRow{UserID: userID, Source: string(src), Cursor: *opts.Cursor, LastSuccess: &synced, UpdatedAt: synced}).Error
-			}
-			return nil
+			return importTx(ctx, tx, userID, src, records, opts, res)
 		})
 	})
 	if err != nil {
 		return nil, formatError(err)
 	}
 	return res, nil
+}
+
+func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions, res *awardtracker.ImportResult) error {
+	idx, err := loadMatchIndex(tx, userID)
+	if err != nil {
+		return err
+	}
+	// New QSOs wait in pending until a batch is full. Their index entries
+	// point at the rows until then (a later record may match one) and hold
+	// only the id afterwards, so a 100,000-record import keeps no rows.
+	var pending []*matchEntry
+	rows := make([]*qsoRow, 0, insertBatch)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		rows = rows[:0]
+		for _, e := range pending {
+			rows = append(rows, e.row)
+		}
+		if err := tx.Create(rows).Error; err != nil {
+			return err
+		}
+		for _, e := range pending {
+			e.id, e.row = e.row.ID, nil
+		}
+		pending = pending[:0]
+		return nil
+	}
+	for rec, err := range records {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if rec.Err != nil {
+			res.Rejected = append(res.Rejected, awardtracker.Rejection{Record: rec.Index, Error: rec.Err.Error()})
+			continue
+		}
+		q := rec.QSO
+		q.Source = src
+		e := idx.match(&q)
+		if e == nil {
+			row := newQSORow(userID, &q)
+			e := &matchEntry{row: row, station: row.StationCallsign, start: row.Start}
+			idx.add(e, row.Call, row.Band, row.ModeGroup)
+			pending = append(pending, e)
+			res.Imported++
+			if len(pending) == insertBatch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		row := e.row
+		if row == nil {
+			row = &qsoRow{}
+			if err := tx.Where("id = ?", e.id).Take(row).Error; err != nil {
+				return err
+			}
+		}
+		if !merge(row, &q) {
+			res.Duplicates++
+			continue
+		}
+		res.Updated++
+		if e.station == "" {
+			e.station = row.StationCallsign
+		}
+		if e.row == nil { // a pending row is written by flush
+			if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if opts.Cursor != nil {
+		synced := opts.SyncedAt.UTC()
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "user_id"}, {Name: "source"}},
+			DoUpdates: clause.Assignments(map[string]any{"cursor": *opts.Cursor, "last_success": synced, "updated_at": synced}),
+		}).Create(&syncStateRow{UserID: userID, Source: string(src), Cursor: *opts.Cursor, LastSuccess: &synced, UpdatedAt: synced}).Error
+	}
+	return nil
 }
 
 // matchEntry is what the import needs to know of an existing QSO to match it.

@@ -85,8 +85,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // we open transactions where we need them
-		PrepareStmt:            true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		// No PrepareStmt: inside a long transaction it allocates a statement
+		// per execution until commit (see QSOService.ImportQSOs); SQLite
+		// parses these short statements in microseconds anyway.
+		PrepareStmt: false,
+		NowFunc:     func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
