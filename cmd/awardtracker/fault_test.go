@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -111,5 +113,165 @@ func TestFault_KillDuringImport(t *testing.T) {
 	}
 	if err := c.stop(); err != nil {
 		t.Errorf("SIGTERM: %v\n%s", err, c.logs.String())
+	}
+}
+
+const testSecretsKey = "a-test-secrets-key-of-at-least-32-characters"
+
+// TestFault_KillDuringSync: SIGKILL while a LoTW report streams in leaves
+// the database intact, the cursor unchanged and no record applied; the
+// next sync applies exactly the whole report.
+func TestFault_KillDuringSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	const n = 20_000
+	fake := lotwtest.NewServer()
+	defer fake.Close()
+	fake.AddAccount("n0call", "lotw-pass")
+	fake.SetGenerated("n0call", n, lotwtest.Generated)
+
+	dbPath := filepath.Join(t.TempDir(), "sync.db")
+	args := []string{"--db.path=" + dbPath, "--sync.interval=0", "--lotw.url=" + fake.URL, "--secrets.key=" + testSecretsKey}
+	// The query delay stretches the apply (100 batches of 200 inserts) to
+	// seconds, so that the kill lands inside its transaction.
+	c := startChild(t, append(args, "--debug.query-delay=20ms")...)
+	tok := register(t, c.URL, "N0CALL")
+	if st := call(t, "PUT", c.URL+"/api/me/lotw", tok, map[string]string{"username": "n0call", "password": "lotw-pass"}, nil); st != 204 {
+		t.Fatalf("store credentials: %d", st)
+	}
+	walBefore := fileSize(dbPath + "-wal")
+	var job awardtracker.SyncJob
+	if st := call(t, "POST", c.URL+"/api/sync/lotw", tok, nil, &job); st != 202 {
+		t.Fatalf("start sync: %d", st)
+	}
+	// The report is downloaded whole first; then the apply writes inside its
+	// transaction, spilling pages to the write-ahead log: kill then.
+	waitFor(t, "the sync to write", func() bool { return fileSize(dbPath+"-wal") > walBefore+1<<20 })
+	c.kill()
+	checkIntegrity(t, dbPath)
+
+	c = startChild(t, args...)
+	tok = login(t, c.URL, "N0CALL")
+	var st awardtracker.Stats
+	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
+	if st.Total != 0 || st.LastSync.LoTW != nil {
+		t.Fatalf("after a killed sync: %d QSOs, last LoTW sync %v; want none (was the kill too late?)", st.Total, st.LastSync.LoTW)
+	}
+	if st := call(t, "POST", c.URL+"/api/sync/lotw", tok, nil, &job); st != 202 {
+		t.Fatalf("start sync again: %d", st)
+	}
+	waitFor(t, "the second sync to finish", func() bool {
+		call(t, "GET", c.URL+"/api/sync/jobs/"+job.ID, tok, nil, &job)
+		return job.Status == awardtracker.JobSucceeded || job.Status == awardtracker.JobFailed
+	})
+	if job.Status != awardtracker.JobSucceeded || job.Fetched != n || job.Imported != n {
+		t.Fatalf("second sync: %+v, want %d fetched and imported", job, n)
+	}
+	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
+	if st.Total != n || st.LoTWConfirmed != n || st.LastSync.LoTW == nil {
+		t.Errorf("after the second sync: %+v, want %d LoTW-confirmed QSOs", st, n)
+	}
+}
+
+// TestFault_DatabaseUnreachable: with the database file gone, health says
+// so (503), readiness fails, the process keeps running, and it recovers when
+// the file returns.
+func TestFault_DatabaseUnreachable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	dbPath := filepath.Join(t.TempDir(), "gone.db")
+	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0")
+	status := func(path string) int { return call(t, "GET", c.URL+path, "", nil, nil) }
+	if status("/api/health") != 200 || status("/readyz") != 200 {
+		t.Fatal("not healthy at start")
+	}
+	if err := os.Rename(dbPath, dbPath+".away"); err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Status string }
+	if st := call(t, "GET", c.URL+"/api/health", "", nil, &h); st != 503 || h.Status != "error" {
+		t.Errorf("health with the database gone: %d %q, want 503 error", st, h.Status)
+	}
+	if status("/readyz") != 503 {
+		t.Error("readyz passes with the database gone")
+	}
+	if status("/livez") != 200 {
+		t.Error("livez fails: the process should keep running")
+	}
+	resp, err := http.Get(c.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "awardtracker_db_up 0") {
+		t.Error("awardtracker_db_up is not 0 with the database gone")
+	}
+	if err := os.Rename(dbPath+".away", dbPath); err != nil {
+		t.Fatal(err)
+	}
+	if status("/api/health") != 200 || status("/readyz") != 200 {
+		t.Error("did not recover when the database came back")
+	}
+}
+
+// TestGracefulShutdown: SIGTERM lets an in-flight request finish, stops a
+// running sync (rolled back, nothing applied) and exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	fake := lotwtest.NewServer()
+	defer fake.Close()
+	fake.AddAccount("n0call", "lotw-pass")
+	fake.SetGenerated("n0call", 5000, lotwtest.Generated)
+	gate := fake.Drip(16 << 10)
+	defer close(gate)
+	dbPath := filepath.Join(t.TempDir(), "term.db")
+	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)
+	tok := register(t, c.URL, "N0CALL")
+	call(t, "PUT", c.URL+"/api/me/lotw", tok, map[string]string{"username": "n0call", "password": "lotw-pass"}, nil)
+	var job awardtracker.SyncJob
+	call(t, "POST", c.URL+"/api/sync/lotw", tok, nil, &job)
+	waitFor(t, "the sync to start downloading", func() bool { return fake.BytesSent() > 0 })
+
+	// An import whose body is still arriving when SIGTERM comes.
+	var file bytes.Buffer
+	generatedADIF(&file, 500)
+	pr, pw := io.Pipe()
+	result := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", c.URL+"/api/qsos/import", pr)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			result <- -1
+			return
+		}
+		resp.Body.Close()
+		result <- resp.StatusCode
+	}()
+	half := file.Len() / 2
+	pw.Write(file.Bytes()[:half])
+	stopped := make(chan error, 1)
+	go func() { stopped <- c.stop() }()
+	waitFor(t, "shutdown to begin", func() bool { return strings.Contains(c.logs.String(), "Shutting down") })
+	pw.Write(file.Bytes()[half:])
+	pw.Close()
+	if st := <-result; st != 200 {
+		t.Errorf("in-flight import during shutdown: %d, want 200", st)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, c.logs.String())
+	}
+
+	c = startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)
+	tok = login(t, c.URL, "N0CALL")
+	var st awardtracker.Stats
+	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
+	if st.Total != 500 || st.LoTWConfirmed != 0 || st.LastSync.LoTW != nil {
+		t.Errorf("after shutdown: %+v; want the 500 imported QSOs and nothing from the stopped sync", st)
 	}
 }

@@ -138,7 +138,6 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	a.closers = append(a.closers, syncer.Close)
 
 	if cfg.operatorToken == "" {
 		log.Warn("No --web.operator-token: /metrics and the detailed /api/health are public and the operator endpoints are disabled")
@@ -172,6 +171,9 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	}
 	a.server = srv
 	a.closers = append(a.closers, srv.Close)
+	// Closed before the server drains: running syncs are cancelled and roll
+	// back rather than keep in-flight requests (and shutdown) waiting.
+	a.closers = append(a.closers, syncer.Close)
 	if cfg.metricsAddress != "" {
 		if err := srv.OpenMetrics(cfg.metricsAddress); err != nil {
 			return nil, err

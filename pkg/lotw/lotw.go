@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,6 +88,8 @@ type Options struct {
 	// IdleTimeout fails a download when a read of the body waits this long
 	// for the server (default DefaultIdleTimeout).
 	IdleTimeout time.Duration
+	// SpoolDir holds reports while they download ("" means os.TempDir()).
+	SpoolDir string
 }
 
 // Client downloads LoTW reports. It is safe for concurrent use.
@@ -95,11 +98,12 @@ type Client struct {
 	hc        *http.Client
 	userAgent string
 	idle      time.Duration
+	spoolDir  string
 }
 
 // New returns a Client.
 func New(opts Options) *Client {
-	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout}
+	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout, spoolDir: opts.SpoolDir}
 	if c.url == "" {
 		c.url = DefaultURL
 	}
@@ -208,9 +212,18 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		return fail(unexpected(fmt.Sprintf("HTTP %d", resp.StatusCode), nil, password))
 	}
 
-	// A report is recognised by its first bytes; only something else is
-	// worth waiting for more of (a slow report must not stall here).
-	br := bufio.NewReaderSize(body, 64<<10)
+	// The whole answer goes to a temporary file before anything parses it:
+	// memory stays bounded however large the report, and the database
+	// transaction that applies it is not held open while LoTW (which can
+	// take minutes for a large report) trickles it out.
+	f, err := c.spool(body)
+	if err != nil {
+		return fail(rep.spoolError(err))
+	}
+	rep.spoolFile = f
+
+	// A report is recognised by its first bytes.
+	br := bufio.NewReaderSize(f, 64<<10)
 	head, err := br.Peek(len(Preamble))
 	rep.sawPreamble = bytes.Equal(head, []byte(Preamble))
 	if !rep.sawPreamble {
@@ -254,10 +267,11 @@ type Report struct {
 	NumRec   int    // APP_LoTW_NUMREC: the records LoTW says it sent
 	LastQSL  string // APP_LoTW_LASTQSL: the newest QSL in the report; "" when empty
 
-	ctx      context.Context
-	body     *idleBody
-	ar       *adif.Reader
-	password string
+	ctx       context.Context
+	body      *idleBody
+	spoolFile *os.File
+	ar        *adif.Reader
+	password  string
 	// sawPreamble: the body started like a report, so a body without ADIF
 	// is a cut-off report rather than some other page.
 	sawPreamble bool
@@ -330,8 +344,39 @@ func (r *Report) Close() error {
 		r.body.timer.Stop()
 		r.body.cancel(context.Canceled)
 		r.body.rc.Close()
+		if r.spoolFile != nil {
+			r.spoolFile.Close()
+		}
 	})
 	return nil
+}
+
+// spool copies the body to an already unlinked temporary file (so nothing
+// is left behind, even if the process dies) and rewinds it.
+func (c *Client) spool(body io.Reader) (*os.File, error) {
+	f, err := os.CreateTemp(c.spoolDir, "awardtracker-lotw-*.adi")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// spoolError classifies a failed spool: the transport's errors as for a
+// read, anything else (a full disk) as our own failure.
+func (r *Report) spoolError(err error) error {
+	if context.Cause(r.ctx) != nil || r.body.err() != nil {
+		return r.readError(err)
+	}
+	return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "cannot store the LoTW report on disk", err)
 }
 
 // readError classifies an error met while reading the body: the transport's

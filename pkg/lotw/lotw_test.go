@@ -1,13 +1,12 @@
 package lotw_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"iter"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -266,25 +265,19 @@ func TestClient_TransportErrors(t *testing.T) {
 		s, c := newServer(t)
 		s.Drip(2048) // the header and a record, then a stall until the client goes away
 		ctx, cancel := context.WithCancel(context.Background())
-		rep, err := c.Download(ctx, login, password, "")
-		if err == nil {
-			next, stop := iter.Pull2(rep.Records())
-			defer stop()
-			cancel()
-			for {
-				_, err2, ok := next()
-				if !ok {
-					t.Fatal("stream ended without an error")
-				}
-				if err2 != nil {
-					err = err2
-					break
-				}
+		errc := make(chan error, 1)
+		go func() {
+			rep, err := c.Download(ctx, login, password, "")
+			if err == nil {
+				rep.Close()
 			}
-			rep.Close()
+			errc <- err
+		}()
+		for s.BytesSent() == 0 {
+			runtime.Gosched()
 		}
 		cancel()
-		if !errors.Is(err, context.Canceled) {
+		if err := <-errc; !errors.Is(err, context.Canceled) {
 			t.Fatalf("error %v, want context.Canceled", err)
 		}
 	})
@@ -303,34 +296,19 @@ func TestClient_TransportErrors(t *testing.T) {
 	})
 }
 
-// The report streams: records arrive while the server is still held back,
-// and a slow drip succeeds as long as bytes keep coming.
-func TestClient_Streams(t *testing.T) {
+// A slow report is spooled whole to an unlinked temporary file before
+// Download returns (so the caller's database transaction never waits on
+// LoTW), and a slow drip succeeds as long as bytes keep coming.
+func TestClient_SpoolsSlowReport(t *testing.T) {
 	s := lotwtest.NewServer()
 	defer s.Close()
 	s.AddAccount(login, password)
 	const n = 500
 	s.SetGenerated(login, n, lotwtest.Generated)
 	gate := s.Drip(16 << 10)
-	c := lotw.New(lotw.Options{URL: s.URL})
-	rep, err := c.Download(context.Background(), login, password, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rep.Close()
-	next, stop := iter.Pull2(rep.Records())
-	defer stop()
-	rec, err, ok := next()
-	if !ok || err != nil || rec.Err != nil || rec.QSO.Call != lotwtest.Generated(0).Call {
-		t.Fatalf("first record %+v, %v, %v", rec, err, ok)
-	}
-	if sent := s.BytesSent(); sent > 16<<10 {
-		t.Fatalf("server sent %d bytes before the gate opened, want at most %d", sent, 16<<10)
-	}
-	// Feed the gate one chunk at a time, as a slow server would.
 	done := make(chan struct{})
 	defer close(done)
-	go func() {
+	go func() { // feed the gate one chunk at a time, as a slow server would
 		for {
 			select {
 			case gate <- struct{}{}:
@@ -339,12 +317,19 @@ func TestClient_Streams(t *testing.T) {
 			}
 		}
 	}()
-	got := 1
-	for {
-		rec, err, ok := next()
-		if !ok {
-			break
-		}
+	spool := t.TempDir()
+	c := lotw.New(lotw.Options{URL: s.URL, SpoolDir: spool})
+	rep, err := c.Download(context.Background(), login, password, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	sent := s.BytesSent()
+	if files, _ := os.ReadDir(spool); len(files) != 0 {
+		t.Errorf("spool directory holds %d files, want 0 (the spool file is unlinked)", len(files))
+	}
+	got := 0
+	for rec, err := range rep.Records() {
 		if err != nil {
 			t.Fatalf("after %d records: %v", got, err)
 		}
@@ -356,14 +341,7 @@ func TestClient_Streams(t *testing.T) {
 	if got != n {
 		t.Fatalf("got %d records, want %d", got, n)
 	}
-}
-
-func TestSnippet(t *testing.T) {
-	got := lotw.Snippet([]byte("<html>\n\n  <b>pw=hunter2</b>\x00"+strings.Repeat("x", 200)), "hunter2")
-	if strings.Contains(got, "hunter2") || strings.Contains(got, "\n") || strings.Contains(got, "\x00") || len(got) > 90 {
-		t.Fatalf("Snippet = %q", got)
-	}
-	if !bytes.HasPrefix([]byte(got), []byte("<html> <b>pw=***</b>?")) {
-		t.Fatalf("Snippet = %q", got)
+	if after := s.BytesSent(); after != sent {
+		t.Errorf("the server sent %d more bytes after Download returned: it should have been spooled whole", after-sent)
 	}
 }
