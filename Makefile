@@ -39,6 +39,25 @@ test: tools vet
 	@echo ">> running all tests (unit, API end to end, monitoring against a real Prometheus)"
 	$(GO) test $(GOFLAGS_TEST) ./...
 
+.PHONY: load
+load:
+	@echo ">> 60 s of mixed traffic at 64 connections on loopback, then a cardinality attack"
+	$(GO) test -count=1 -run 'TestLoad$$' -v ./cmd/awardtracker -args -load.duration=60s -load.connections=64
+
+FUZZTIME ?= 2m
+
+.PHONY: fuzz
+fuzz:
+	@echo ">> fuzzing the ADIF reader, the LoTW report parser and the import path for $(FUZZTIME) each"
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./pkg/adif
+	$(GO) test -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./pkg/lotw
+	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./pkg/api
+
+.PHONY: dashboards
+dashboards:
+	@echo ">> generating dashboards/ from cmd/dashgen"
+	$(GO) run ./cmd/dashgen
+
 .PHONY: clean
 clean:
 	@echo ">> removing build output"

@@ -30,7 +30,7 @@ import (
 // a real HTTP listener on 127.0.0.1.
 type testServer struct {
 	*api.Server
-	t       *testing.T
+	t       testing.TB
 	db      *sqlite.DB
 	reg     *prometheus.Registry
 	tracker *perf.Tracker
@@ -44,7 +44,7 @@ type options struct {
 	apiLimit, authLimit, healthLimit string
 }
 
-func newTestServer(t *testing.T, o options) *testServer {
+func newTestServer(t testing.TB, o options) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
