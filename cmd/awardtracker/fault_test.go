@@ -168,7 +168,9 @@ func TestFault_KillDuringSync(t *testing.T) {
 	if job.Status != awardtracker.JobSucceeded || job.Fetched != n || job.Imported != n {
 		t.Fatalf("second sync: %+v, want %d fetched and imported", job, n)
 	}
-	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
+	if code := call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st); code != 200 {
+		t.Fatalf("stats: %d", code)
+	}
 	if st.Total != n || st.LoTWConfirmed != n || st.LastSync.LoTW == nil {
 		t.Errorf("after the second sync: %+v, want %d LoTW-confirmed QSOs", st, n)
 	}

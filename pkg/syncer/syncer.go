@@ -560,6 +560,12 @@ func (s *Syncer) finish(ctx context.Context, job *awardtracker.SyncJob, st *awar
 		s.m.setLastSuccess(src, now)
 	}
 
+	// Invalidate before the job reads as finished: whoever waits for the
+	// job and then asks for statistics must see the new numbers.
+	if err == nil && res.Changed() && s.inv != nil {
+		s.inv.InvalidateUser(userID, "sync")
+	}
+
 	s.mu.Lock()
 	job.FinishedAt = &now
 	job.Fetched = fetched
@@ -582,9 +588,6 @@ func (s *Syncer) finish(ctx context.Context, job *awardtracker.SyncJob, st *awar
 	s.log.Info("Sync done", "user", userID, "source", src, "job", job.ID, "fetched", fetched,
 		"imported", res.Imported, "updated", res.Updated, "duplicates", res.Duplicates,
 		"rejected", len(res.Rejected), "duration", took)
-	if res.Changed() && s.inv != nil {
-		s.inv.InvalidateUser(userID, "sync")
-	}
 }
 
 // failureMessage sets the back-off or the invalid mark on next and returns
