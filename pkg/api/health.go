@@ -92,7 +92,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 	if s.cfg.OperatorToken != "" && !s.isOperator(c) {
 		return c.JSON(status, resp)
 	}
-	resp.Performance = healthPerf(s.cfg.Tracker.Summary())
+	resp.Performance = healthPerf(s.summary())
 	resp.Cache = healthCaches(s.cfg.StatsCache.Stats(), s.cfg.AwardCache.Stats())
 	return c.JSON(status, resp)
 }
@@ -161,4 +161,20 @@ type slogPrinter struct{ s *Server }
 
 func (p slogPrinter) Println(v ...any) {
 	p.s.log.Error("Serving metrics", "err", v)
+}
+
+// summaryMaxAge is how long a query summary is reused. Summary copies and
+// sorts every query's window (up to 1,000 samples each): more than the rest
+// of a health request together, and monitors poll every few seconds.
+const summaryMaxAge = time.Second
+
+// summary returns the tracker's summary, computed at most once per
+// summaryMaxAge on the monotonic clock (not cfg.Now, which tests freeze).
+func (s *Server) summary() perf.Summary {
+	s.sumMu.Lock()
+	defer s.sumMu.Unlock()
+	if s.sumAt.IsZero() || time.Since(s.sumAt) >= summaryMaxAge {
+		s.sum, s.sumAt = s.cfg.Tracker.Summary(), time.Now()
+	}
+	return s.sum
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -95,6 +96,12 @@ type Server struct {
 
 	metricsSrv *http.Server
 	metricsLn  net.Listener
+
+	statsBodies statsBodies
+
+	sumMu sync.Mutex // guards sum and sumAt
+	sum   perf.Summary
+	sumAt time.Time
 }
 
 // NewServer builds the routes. It registers the HTTP metrics on

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -40,6 +42,9 @@ type Service struct {
 	// dummyHash is compared against when a callsign is unknown, so that
 	// login takes as long for unknown callsigns as for wrong passwords.
 	dummyHash []byte
+
+	verified  sync.Map // token string -> verifiedToken
+	nVerified atomic.Int64
 }
 
 // Options configure a Service.
@@ -155,6 +160,12 @@ func (s *Service) Token(u *awardtracker.User) (string, error) {
 // Verify checks a token and returns its claims; EUNAUTHORIZED if it is not
 // valid.
 func (s *Service) Verify(token string) (Claims, error) {
+	if v, ok := s.verified.Load(token); ok {
+		if e := v.(verifiedToken); s.now().Before(e.exp) {
+			return e.claims, nil
+		}
+		s.verified.Delete(token)
+	}
 	var c tokenClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -169,5 +180,23 @@ func (s *Service) Verify(token string) (Claims, error) {
 	if err != nil || id <= 0 {
 		return Claims{}, awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
 	}
-	return Claims{UserID: id, Callsign: c.Callsign}, nil
+	claims := Claims{UserID: id, Callsign: c.Callsign}
+	if s.nVerified.Add(1) > maxVerified {
+		s.verified.Clear()
+		s.nVerified.Store(0)
+	}
+	s.verified.Store(token, verifiedToken{claims: claims, exp: c.ExpiresAt.Time})
+	return claims, nil
+}
+
+// maxVerified bounds the cache of verified tokens, which is emptied when
+// it is full: parsing and checking a token (JSON, base64, HMAC) costs more
+// than the rest of a cached request.
+const maxVerified = 10_000
+
+// verifiedToken is a token whose signature and claims were checked: the
+// same string verifies the same way until it expires.
+type verifiedToken struct {
+	claims Claims
+	exp    time.Time
 }

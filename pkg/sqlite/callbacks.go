@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"time"
 
 	"gorm.io/gorm"
@@ -8,8 +9,10 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/perf"
 )
 
-// startKey is where the before-callback leaves the query's start time.
-const startKey = "awardtracker:query_start"
+// startKey is the context key under which the before-callback leaves the
+// statement's start time (in the context rather than GORM's InstanceSet,
+// which formats a key and boxes a value on every statement).
+type startKey struct{}
 
 // registerCallbacks times every GORM operation with the tracker. The query is
 // named by the caller (perf.WithQuery, a bounded set such as "qso_stats"),
@@ -19,7 +22,7 @@ func registerCallbacks(g *gorm.DB, t *perf.Tracker, delay time.Duration) error {
 		return nil
 	}
 	before := func(db *gorm.DB) {
-		db.InstanceSet(startKey, time.Now())
+		db.Statement.Context = context.WithValue(db.Statement.Context, startKey{}, time.Now())
 		if delay > 0 { // counted in the query's time: that is its point
 			select {
 			case <-time.After(delay):
@@ -32,7 +35,7 @@ func registerCallbacks(g *gorm.DB, t *perf.Tracker, delay time.Duration) error {
 			if t == nil {
 				return
 			}
-			v, ok := db.InstanceGet(startKey)
+			start, ok := db.Statement.Context.Value(startKey{}).(time.Time)
 			if !ok {
 				return
 			}
@@ -40,7 +43,7 @@ func registerCallbacks(g *gorm.DB, t *perf.Tracker, delay time.Duration) error {
 			if !ok {
 				name = op + "_" + db.Statement.Table
 			}
-			t.Observe(name, time.Since(v.(time.Time)))
+			t.Observe(name, time.Since(start))
 		}
 	}
 	cb := g.Callback()

@@ -89,7 +89,9 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 		e := idx.match(&q)
 		if e == nil {
 			row := newQSORow(userID, &q)
-			e := &matchEntry{row: row, station: row.StationCallsign, start: row.Start}
+			// Cloned: the station may point into the ADIF record the QSO
+			// was parsed from, which the entry would keep alive.
+			e := &matchEntry{row: row, station: strings.Clone(row.StationCallsign), start: row.Start}
 			idx.add(e, row.Call, row.Band, row.ModeGroup)
 			pending = append(pending, e)
 			res.Imported++
@@ -113,7 +115,7 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 		}
 		res.Updated++
 		if e.station == "" {
-			e.station = row.StationCallsign
+			e.station = strings.Clone(row.StationCallsign)
 		}
 		if e.row == nil { // a pending row is written by flush
 			if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {

@@ -77,10 +77,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	// _stmt_cache_size keeps each connection's recently prepared statements
+	// (bounded, unlike GORM's PrepareStmt inside a transaction).
 	// _txlock=immediate takes the write lock when a transaction begins, so two
 	// writers queue on the busy timeout instead of failing with "database is
 	// locked" when one of them tries to upgrade a read lock.
-	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=on&_txlock=immediate",
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=64",
 		path, opts.BusyTimeout.Milliseconds())
 	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
 		Logger:                 logger.Discard,
