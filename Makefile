@@ -2,7 +2,7 @@
 
 # Pinned tool versions. Prometheus, promtool and amtool come from Debian's
 # packages (the only source our machines reach besides the Go proxy and npm).
-BENCHSTAT_VERSION ?= v0.0.0-20251023143056-3684bd442cc8
+BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
 GO                ?= go
 GOFLAGS_TEST      ?= -race -count=1
 BIN               ?= bin/awardtracker
@@ -38,6 +38,11 @@ vet:
 test: tools vet
 	@echo ">> running all tests (unit, API end to end, monitoring against a real Prometheus)"
 	$(GO) test $(GOFLAGS_TEST) ./...
+
+.PHONY: bench
+bench:
+	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync; about 5 minutes)"
+	BENCHSTAT_VERSION=$(BENCHSTAT_VERSION) ./scripts/bench.sh $(BENCH_ARGS)
 
 .PHONY: load
 load:

@@ -3,7 +3,7 @@
 # benchmarks of ./bench summarised by benchstat, wrk against the service and
 # a bare Echo handler, and a 100,000-record LoTW sync. Installs wrk (Debian)
 # if it is missing. Arguments go to bench/cmd/benchsuite (-h lists them).
-# Raw results land in bench/out/.
+# Raw results land in bin/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/lotw"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/secret"
+	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/syncer"
+)
+
+// syncResult is what a sync child prints on stdout.
+type syncResult struct {
+	Records  int     `json:"records"`
+	Imported int     `json:"imported"`
+	Updated  int     `json:"updated"`
+	Seconds  float64 `json:"seconds"`
+	// PeakRSS is the process's VmHWM in bytes. The child reads it itself:
+	// the rusage a parent gets from wait4 also counts the parent's own
+	// pages, which the child shared between fork and exec.
+	PeakRSS int64 `json:"peakRSS"`
+}
+
+// benchUser is the user every sync child works for.
+const benchUser = "N0CALL"
+
+// runSync is the child process of the sync row, one step per process so
+// that each step's peak RSS is its own:
+//
+//	-mode parse  parse a saved report alone (the baseline)
+//	-mode log    import the saved report as the user's own log (prepares
+//	             a database for a sync whose records all match)
+//	-mode sync   one LoTW sync through the syncer, into -dir's database
+func runSync(args []string) error {
+	fs := flag.NewFlagSet("sync", flag.ExitOnError)
+	mode := fs.String("mode", "sync", "parse, log or sync")
+	url := fs.String("url", "", "fake LoTW report URL (sync)")
+	login := fs.String("login", "", "LoTW login (sync)")
+	password := fs.String("password", "", "LoTW password (sync)")
+	dir := fs.String("dir", "", "directory of the database (log, sync)")
+	file := fs.String("file", "", "saved report (parse, log)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the step to this file")
+	fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+
+	ctx := context.Background()
+	var res syncResult
+	switch *mode {
+	case "parse":
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		start := time.Now()
+		// The same work the LoTW client does on a report body: the ADIF
+		// reader behind a 64 KiB buffer, each record normalised to a QSO.
+		for rec, err := range adif.Records(bufio.NewReaderSize(f, 64<<10), awardtracker.SourceLoTW) {
+			if err != nil {
+				return err
+			}
+			if rec.Err != nil {
+				return fmt.Errorf("record %d: %w", rec.Index, rec.Err)
+			}
+			res.Records++
+		}
+		res.Seconds = time.Since(start).Seconds()
+	case "log":
+		db, userID, err := openSyncDB(ctx, *dir)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		start := time.Now()
+		r, err := sqlite.NewQSOService(db).ImportQSOs(ctx, userID, awardtracker.SourceLog,
+			adif.Records(bufio.NewReaderSize(f, 64<<10), awardtracker.SourceLog), awardtracker.ImportOptions{})
+		if err != nil {
+			return err
+		}
+		res = syncResult{Records: r.Imported + r.Updated + r.Duplicates, Imported: r.Imported, Seconds: time.Since(start).Seconds()}
+	case "sync":
+		db, userID, err := openSyncDB(ctx, *dir)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		start := time.Now()
+		job, err := syncOnce(ctx, db, userID, *url, *login, *password)
+		if err != nil {
+			return err
+		}
+		res = syncResult{Records: job.Fetched, Imported: job.Imported, Updated: job.Updated, Seconds: time.Since(start).Seconds()}
+	default:
+		return fmt.Errorf("unknown mode %q", *mode)
+	}
+	rss, err := peakRSS()
+	if err != nil {
+		return err
+	}
+	res.PeakRSS = rss
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// openSyncDB opens the database in dir, with query tracking as in the
+// service, and returns the benchmark user, creating it if needed.
+func openSyncDB(ctx context.Context, dir string) (*sqlite.DB, int64, error) {
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "sync.db"), sqlite.Options{Tracker: perf.New(prometheus.NewRegistry(), perf.Options{})})
+	if err != nil {
+		return nil, 0, err
+	}
+	users := sqlite.NewUserService(db)
+	u, _, err := users.FindUserByCallsign(ctx, benchUser)
+	if awardtracker.ErrorCode(err) == awardtracker.ENOTFOUND {
+		u, err = users.CreateUser(ctx, benchUser, []byte("placeholder"))
+	}
+	if err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	return db, u.ID, nil
+}
+
+// benchSecretsKey seals the benchmark user's LoTW password.
+const benchSecretsKey = "awardtracker-benchmark-secrets-key-not-a-secret"
+
+// syncOnce stores the LoTW credentials and runs one sync through the
+// syncer, wired as cmd/awardtracker wires it (caches to invalidate,
+// metrics on a registry); the timing includes storing the credentials.
+func syncOnce(ctx context.Context, db *sqlite.DB, userID int64, url, login, password string) (*awardtracker.SyncJob, error) {
+	box, err := secret.NewBox(benchSecretsKey)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	cm := cache.NewMetrics(reg)
+	inv := cache.NewInvalidator(cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm),
+		cache.New[[]awardtracker.AwardProgress]("award", 5*time.Minute, cm))
+	s, err := syncer.New(syncer.Options{
+		QSOs: sqlite.NewQSOService(db), States: sqlite.NewSyncStateService(db),
+		LoTW: lotw.New(lotw.Options{URL: url, Version: "bench"}),
+		Box:  box, Invalidator: inv, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close(context.Background())
+	if err := s.SetLoTWCredentials(ctx, userID, login, password); err != nil {
+		return nil, err
+	}
+	return s.Sync(ctx, userID, awardtracker.SourceLoTW)
+}
+
+// peakRSS returns VmHWM, the resident set's high-water mark, in bytes.
+func peakRSS() (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/self/status")
+}
