@@ -37,7 +37,7 @@ func TestLoad(t *testing.T) {
 	}
 	dir := t.TempDir()
 	c := startChild(t, "--demo", "--db.path="+filepath.Join(dir, "load.db"), "--sync.interval=0",
-		"--web.rate-limit.auth=0", "--web.rate-limit.health=0")
+		"--web.rate-limit.auth=0")
 	token := func() string {
 		var resp struct{ Token string }
 		call(t, "POST", c.URL+"/api/auth/login", "", map[string]string{"callsign": demo.Callsign, "password": demo.Password}, &resp)

@@ -39,9 +39,9 @@ var servingRE = regexp.MustCompile(`msg=Serving url=(http://\S+)`)
 // startChild starts the command in a child process and waits until it serves.
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
-	// Tests poll the API faster than a person would: no API rate limit
+	// Tests poll the API faster than a person would: no API or health rate limit
 	// unless a test asks for one.
-	args = append([]string{"--web.listen-address=127.0.0.1:0", "--log.format=text", "--web.rate-limit.api=0"}, args...)
+	args = append([]string{"--web.listen-address=127.0.0.1:0", "--log.format=text", "--web.rate-limit.api=0", "--web.rate-limit.health=0"}, args...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AWARDTRACKER_TEST_CHILD=1")
 	stderr, err := cmd.StderrPipe()

@@ -92,8 +92,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 	if s.cfg.OperatorToken != "" && !s.isOperator(c) {
 		return c.JSON(status, resp)
 	}
-	resp.Performance = healthPerf(s.summary())
-	resp.Cache = healthCaches(s.cfg.StatsCache.Stats(), s.cfg.AwardCache.Stats())
+	resp.Performance, resp.Cache = s.healthDetails()
 	return c.JSON(status, resp)
 }
 
@@ -150,10 +149,24 @@ func (s *Server) handleReadyz(c echo.Context) error {
 }
 
 // ping checks the database with a short timeout: a probe must answer fast.
+// A success is reused for PingCacheTTL so that health checks cannot be used
+// to hammer the database; a failure is never reused, so recovery shows at
+// once.
 func (s *Server) ping(ctx context.Context) error {
+	if ttl := s.cfg.PingCacheTTL; ttl > 0 {
+		if at := s.pingOK.Load(); at != nil && time.Since(*at) < ttl {
+			return nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	return s.cfg.DB.Ping(ctx)
+	if err := s.cfg.DB.Ping(ctx); err != nil {
+		s.pingOK.Store(nil)
+		return err
+	}
+	now := time.Now()
+	s.pingOK.Store(&now)
+	return nil
 }
 
 // slogPrinter adapts the logger to promhttp's error log.
@@ -163,18 +176,22 @@ func (p slogPrinter) Println(v ...any) {
 	p.s.log.Error("Serving metrics", "err", v)
 }
 
-// summaryMaxAge is how long a query summary is reused. Summary copies and
-// sorts every query's window (up to 1,000 samples each): more than the rest
-// of a health request together, and monitors poll every few seconds.
-const summaryMaxAge = time.Second
+// detailsMaxAge is how long the detailed health figures are reused. The
+// query summary copies and sorts every query's window (up to 1,000 samples
+// each) and the cache counts walk every cached item: more than the rest of a
+// health request together, and monitors poll every few seconds.
+const detailsMaxAge = time.Second
 
-// summary returns the tracker's summary, computed at most once per
-// summaryMaxAge on the monotonic clock (not cfg.Now, which tests freeze).
-func (s *Server) summary() perf.Summary {
-	s.sumMu.Lock()
-	defer s.sumMu.Unlock()
-	if s.sumAt.IsZero() || time.Since(s.sumAt) >= summaryMaxAge {
-		s.sum, s.sumAt = s.cfg.Tracker.Summary(), time.Now()
+// healthDetails returns the performance and cache parts of /api/health,
+// computed at most once per detailsMaxAge on the monotonic clock (not
+// cfg.Now, which tests freeze).
+func (s *Server) healthDetails() (*healthPerformance, *healthCache) {
+	s.detailsMu.Lock()
+	defer s.detailsMu.Unlock()
+	if s.detailsAt.IsZero() || time.Since(s.detailsAt) >= detailsMaxAge {
+		s.perfDetails = healthPerf(s.cfg.Tracker.Summary())
+		s.cacheDetails = healthCaches(s.cfg.StatsCache.Stats(), s.cfg.AwardCache.Stats())
+		s.detailsAt = time.Now()
 	}
-	return s.sum
+	return s.perfDetails, s.cacheDetails
 }

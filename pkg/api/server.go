@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -78,6 +79,9 @@ type Config struct {
 	// MaxBodyBytes caps JSON bodies; MaxImportBytes caps ADIF uploads.
 	MaxBodyBytes   int64
 	MaxImportBytes int64
+	// PingCacheTTL is how long a successful database ping is reused by
+	// /api/health and /readyz (0 means one second; negative disables).
+	PingCacheTTL time.Duration
 	// MetricsSeparate serves /metrics only on the listener OpenMetrics
 	// opens, not on the API's.
 	MetricsSeparate bool
@@ -98,10 +102,12 @@ type Server struct {
 	metricsLn  net.Listener
 
 	statsBodies statsBodies
+	pingOK      atomic.Pointer[time.Time] // last successful database ping
 
-	sumMu sync.Mutex // guards sum and sumAt
-	sum   perf.Summary
-	sumAt time.Time
+	detailsMu    sync.Mutex // guards the fields below
+	perfDetails  *healthPerformance
+	cacheDetails *healthCache
+	detailsAt    time.Time
 }
 
 // NewServer builds the routes. It registers the HTTP metrics on
@@ -118,6 +124,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.PingCacheTTL == 0 {
+		cfg.PingCacheTTL = time.Second
 	}
 	if cfg.MaxImportBytes == 0 {
 		cfg.MaxImportBytes = 64 << 20

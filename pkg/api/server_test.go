@@ -80,7 +80,8 @@ func newTestServer(t testing.TB, o options) *testServer {
 		Awards:      cache.NewAwardService(award.NewService(qsos), awardCache),
 		Invalidator: cache.NewInvalidator(statsCache, awardCache),
 		StatsCache:  statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
-		Registerer: reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
+		PingCacheTTL: -1, // tests see the database's state at once
+		Registerer:   reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
 	})
 	if err != nil {
 		t.Fatal(err)
