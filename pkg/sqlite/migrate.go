@@ -23,30 +23,30 @@ func (userRow) TableName() string { return "users" }
 // Indexes all lead with user_id, so that one user's queries never scan
 // another user's rows; the statistics read only covering indexes.
 type qsoRow struct {
-	ID              int64  `gorm:"primaryKey"`
-	UserID          int64  `gorm:"not null;index:idx_qsos_user_start,priority:1;index:idx_qsos_user_call,priority:1;index:idx_qsos_user_band_mode,priority:1;index:idx_qsos_user_dxcc,priority:1"`
-	StationCallsign string `gorm:"size:32;not null;default:''"`
-	Call            string `gorm:"size:32;not null;index:idx_qsos_user_call,priority:2"`
-	Start           int64  `gorm:"not null;index:idx_qsos_user_start,priority:2,sort:desc;index:idx_qsos_user_call,priority:4"`
-	Band            string `gorm:"size:8;not null;index:idx_qsos_user_call,priority:3;index:idx_qsos_user_band_mode,priority:2"`
-	FreqMHz         float64
-	Mode            string `gorm:"size:16;not null;index:idx_qsos_user_band_mode,priority:3"`
-	Submode         string `gorm:"size:16;not null;default:'';index:idx_qsos_user_band_mode,priority:4"`
-	ModeGroup       string `gorm:"size:8;not null"`
-	DXCC            int    `gorm:"not null;default:0;index:idx_qsos_user_dxcc,priority:2"`
-	Country         string `gorm:"size:64;not null;default:''"`
-	State           string `gorm:"size:8;not null;default:''"`
-	CQZone          int    `gorm:"column:cq_zone;not null;default:0"`
-	ITUZone         int    `gorm:"column:itu_zone;not null;default:0"`
-	Grid            string `gorm:"size:12;not null;default:''"`
-	DOK             string `gorm:"column:dok;size:16;not null;default:''"`
-	Source          string `gorm:"size:8;not null"`
-	LoTWConfirmed   bool   `gorm:"column:lotw_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:5;index:idx_qsos_user_dxcc,priority:3"`
-	LoTWConfirmedAt *int64 `gorm:"column:lotw_confirmed_at"`
-	DCLConfirmed    bool   `gorm:"column:dcl_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:6;index:idx_qsos_user_dxcc,priority:4"`
-	DCLConfirmedAt  *int64 `gorm:"column:dcl_confirmed_at"`
-	CreatedAt       int64  `gorm:"autoCreateTime"`
-	UpdatedAt       int64  `gorm:"autoUpdateTime"`
+	ID              int64   `gorm:"primaryKey"`
+	UserID          int64   `gorm:"not null;index:idx_qsos_user_start,priority:1;index:idx_qsos_user_call,priority:1;index:idx_qsos_user_band_mode,priority:1;index:idx_qsos_user_dxcc,priority:1"`
+	StationCallsign string  `gorm:"size:32;not null;default:''"`
+	Call            string  `gorm:"size:32;not null;index:idx_qsos_user_call,priority:2"`
+	Start           int64   `gorm:"not null;index:idx_qsos_user_start,priority:2,sort:desc;index:idx_qsos_user_call,priority:4"`
+	Band            string  `gorm:"size:8;not null;index:idx_qsos_user_call,priority:3;index:idx_qsos_user_band_mode,priority:2"`
+	FreqMHz         float64 `gorm:"column:freq_mhz"`
+	Mode            string  `gorm:"size:16;not null;index:idx_qsos_user_band_mode,priority:3"`
+	Submode         string  `gorm:"size:16;not null;default:'';index:idx_qsos_user_band_mode,priority:4"`
+	ModeGroup       string  `gorm:"size:8;not null"`
+	DXCC            int     `gorm:"not null;default:0;index:idx_qsos_user_dxcc,priority:2"`
+	Country         string  `gorm:"size:64;not null;default:''"`
+	State           string  `gorm:"size:8;not null;default:''"`
+	CQZone          int     `gorm:"column:cq_zone;not null;default:0"`
+	ITUZone         int     `gorm:"column:itu_zone;not null;default:0"`
+	Grid            string  `gorm:"size:12;not null;default:''"`
+	DOK             string  `gorm:"column:dok;size:16;not null;default:''"`
+	Source          string  `gorm:"size:8;not null"`
+	LoTWConfirmed   bool    `gorm:"column:lotw_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:5;index:idx_qsos_user_dxcc,priority:3"`
+	LoTWConfirmedAt *int64  `gorm:"column:lotw_confirmed_at"`
+	DCLConfirmed    bool    `gorm:"column:dcl_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:6;index:idx_qsos_user_dxcc,priority:4"`
+	DCLConfirmedAt  *int64  `gorm:"column:dcl_confirmed_at"`
+	CreatedAt       int64   `gorm:"autoCreateTime"`
+	UpdatedAt       int64   `gorm:"autoUpdateTime"`
 }
 
 func (qsoRow) TableName() string { return "qsos" }

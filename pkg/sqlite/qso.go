@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -73,6 +74,14 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 		pending = pending[:0]
 		return nil
 	}
+	// Records matching stored QSOs are merged in batches too: one SELECT
+	// for the batch's rows, then one UPDATE per row that changed.
+	var merges []mergeItem
+	mergeAll := func() error {
+		err := mergeBatch(tx, merges, res)
+		merges = merges[:0]
+		return err
+	}
 	for rec, err := range records {
 		if err != nil {
 			return err
@@ -87,7 +96,8 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 		q := rec.QSO
 		q.Source = src
 		e := idx.match(&q)
-		if e == nil {
+		switch {
+		case e == nil:
 			row := newQSORow(userID, &q)
 			// Cloned: the station may point into the ADIF record the QSO
 			// was parsed from, which the entry would keep alive.
@@ -100,30 +110,31 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 					return err
 				}
 			}
-			continue
-		}
-		row := e.row
-		if row == nil {
-			row = &qsoRow{}
-			if err := tx.Where("id = ?", e.id).Take(row).Error; err != nil {
-				return err
+		case e.row != nil: // added by this import and not written yet
+			if merge(e.row, &q) {
+				res.Updated++
+			} else {
+				res.Duplicates++
 			}
-		}
-		if !merge(row, &q) {
-			res.Duplicates++
-			continue
-		}
-		res.Updated++
-		if e.station == "" {
-			e.station = strings.Clone(row.StationCallsign)
-		}
-		if e.row == nil { // a pending row is written by flush
-			if err := tx.Select("*").Omit("created_at").Save(row).Error; err != nil {
-				return err
+			e.station = strings.Clone(e.row.StationCallsign)
+		default:
+			// merge fills an empty station callsign from the record: the
+			// entry says so at once, for the records that follow.
+			if e.station == "" && q.StationCallsign != "" {
+				e.station = strings.ToUpper(q.StationCallsign)
+			}
+			merges = append(merges, mergeItem{id: e.id, q: q})
+			if len(merges) == insertBatch {
+				if err := mergeAll(); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	if err := flush(); err != nil {
+		return err
+	}
+	if err := mergeAll(); err != nil {
 		return err
 	}
 	if opts.Cursor != nil {
@@ -132,6 +143,64 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 			Columns:   []clause.Column{{Name: "user_id"}, {Name: "source"}},
 			DoUpdates: clause.Assignments(map[string]any{"cursor": *opts.Cursor, "last_success": synced, "updated_at": synced}),
 		}).Create(&syncStateRow{UserID: userID, Source: string(src), Cursor: *opts.Cursor, LastSuccess: &synced, UpdatedAt: synced}).Error
+	}
+	return nil
+}
+
+// mergeItem is a record that matched the stored QSO id.
+type mergeItem struct {
+	id int64
+	q  awardtracker.QSO
+}
+
+// mergeUpdate writes every field merge can change.
+const mergeUpdate = `UPDATE qsos SET station_callsign = ?, submode = ?, country = ?, state = ?, grid = ?, dok = ?,
+	dxcc = ?, cq_zone = ?, itu_zone = ?, freq_mhz = ?, lotw_confirmed = ?, lotw_confirmed_at = ?,
+	dcl_confirmed = ?, dcl_confirmed_at = ?, updated_at = ? WHERE id = ?`
+
+// mergeBatch merges records into their stored QSOs, in record order (two
+// records of one QSO merge one after the other), and writes the rows that
+// changed.
+func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(items))
+	for _, m := range items {
+		ids = append(ids, m.id)
+	}
+	var stored []qsoRow
+	if err := tx.Where("id IN ?", ids).Find(&stored).Error; err != nil {
+		return err
+	}
+	byID := make(map[int64]*qsoRow, len(stored))
+	for i := range stored {
+		byID[stored[i].ID] = &stored[i]
+	}
+	var changed []*qsoRow
+	seen := make(map[int64]bool, len(stored))
+	for _, m := range items {
+		row, ok := byID[m.id]
+		if !ok {
+			return fmt.Errorf("sqlite: QSO %d vanished during an import", m.id)
+		}
+		if !merge(row, &m.q) {
+			res.Duplicates++
+			continue
+		}
+		res.Updated++
+		if !seen[row.ID] {
+			seen[row.ID] = true
+			changed = append(changed, row)
+		}
+	}
+	now := time.Now().Unix()
+	for _, r := range changed {
+		if err := tx.Exec(mergeUpdate, r.StationCallsign, r.Submode, r.Country, r.State, r.Grid, r.DOK,
+			r.DXCC, r.CQZone, r.ITUZone, r.FreqMHz, r.LoTWConfirmed, r.LoTWConfirmedAt,
+			r.DCLConfirmed, r.DCLConfirmedAt, now, r.ID).Error; err != nil {
+			return err
+		}
 	}
 	return nil
 }
