@@ -28,12 +28,8 @@ const insertBatch = 200
 //
 // Matching needs, for every record, the user's QSOs with the same call and
 // band near the same time. Instead of one SELECT per record, the import loads
-// a compact index of the user's QSOs once (a few dozen bytes each) and asks
-// the database for the full row only when a record matches.
-//
-// The transaction runs without prepared-statement caching: database/sql
-// allocates a statement per execution inside a transaction and frees them
-// only at commit, which a 100,000-record sync would turn into gigabytes.
+// a compact index of the user's QSOs once (a few dozen bytes each), inserts
+// new QSOs in batches, and reads and updates matched ones in batches too.
 func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
 	res := &awardtracker.ImportResult{Rejected: []awardtracker.Rejection{}}
 	err := s.db.write(ctx, "qso_import", func(conn *gorm.DB) error {

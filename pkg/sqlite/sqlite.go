@@ -87,9 +87,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // we open transactions where we need them
-		// No PrepareStmt: inside a long transaction it allocates a statement
-		// per execution until commit (see QSOService.ImportQSOs); SQLite
-		// parses these short statements in microseconds anyway.
+		// No PrepareStmt: inside a transaction database/sql allocates a
+		// statement per execution and frees them only at commit, which a
+		// 100,000-record sync turned into gigabytes. _stmt_cache_size does
+		// the caching instead.
 		PrepareStmt: false,
 		NowFunc:     func() time.Time { return time.Now().UTC() },
 	})
