@@ -27,7 +27,6 @@ type table struct {
 	notes    []string
 	rows     []row
 	elapsed  time.Duration
-	goCount  int
 }
 
 func yes(b bool) string {
