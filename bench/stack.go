@@ -74,7 +74,7 @@ func NewStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 		return nil, err
 	}
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
-	reg.MustRegister(dbUpCollector{db})
+	reg.MustRegister(db.UpCollector())
 
 	key, err := db.Secret(ctx, "token_signing_key", 32)
 	if err != nil {
@@ -124,24 +124,6 @@ func (s *Stack) Close() error {
 	defer cancel()
 	_ = s.Server.Close(ctx)
 	return s.DB.Close()
-}
-
-// dbUpCollector mirrors cmd/awardtracker's awardtracker_db_up, which pings
-// the database on every scrape: it is part of what a scrape costs.
-type dbUpCollector struct{ db *sqlite.DB }
-
-var dbUpDesc = prometheus.NewDesc("awardtracker_db_up", "Whether the database answered a ping at scrape time (1) or not (0).", nil, nil)
-
-func (d dbUpCollector) Describe(ch chan<- *prometheus.Desc) { ch <- dbUpDesc }
-
-func (d dbUpCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	v := 1.0
-	if d.db.Ping(ctx) != nil {
-		v = 0
-	}
-	ch <- prometheus.MustNewConstMetric(dbUpDesc, prometheus.GaugeValue, v)
 }
 
 // placeholderHash stands in for a bcrypt hash: fixtures create thousands of

@@ -109,7 +109,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	a.db = db
 	a.closers = append(a.closers, func(context.Context) error { return db.Close() })
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
-	reg.MustRegister(newDBUpCollector(db))
+	reg.MustRegister(db.UpCollector())
 	log.Info("Database open", "path", cfg.dbPath)
 
 	key, err := db.Secret(ctx, "token_signing_key", 32)
@@ -205,28 +205,4 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "devel"
-}
-
-// dbUp exports awardtracker_db_up, read at scrape time: 1 when the database
-// answered a ping, 0 when it did not. Alerts use it to tell an unhealthy
-// service from a dead one.
-type dbUp struct {
-	db   *sqlite.DB
-	desc *prometheus.Desc
-}
-
-func newDBUpCollector(db *sqlite.DB) *dbUp {
-	return &dbUp{db: db, desc: prometheus.NewDesc("awardtracker_db_up", "Whether the database answered a ping at scrape time (1) or not (0).", nil, nil)}
-}
-
-func (d *dbUp) Describe(ch chan<- *prometheus.Desc) { ch <- d.desc }
-
-func (d *dbUp) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	v := 1.0
-	if d.db.Ping(ctx) != nil {
-		v = 0
-	}
-	ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, v)
 }
