@@ -21,7 +21,8 @@ var _ awardtracker.QSOService = (*QSOService)(nil)
 // NewQSOService returns a QSOService over db.
 func NewQSOService(db *DB) *QSOService { return &QSOService{db: db} }
 
-// insertBatch is how many new QSOs go into one INSERT statement.
+// insertBatch is how many new QSOs go into one INSERT statement, and how
+// many matched records are merged with one SELECT and one UPDATE.
 const insertBatch = 200
 
 // ImportQSOs applies records in one transaction; see awardtracker.QSOService.
@@ -149,14 +150,43 @@ type mergeItem struct {
 	q  awardtracker.QSO
 }
 
-// mergeUpdate writes every field merge can change.
-const mergeUpdate = `UPDATE qsos SET station_callsign = ?, submode = ?, country = ?, state = ?, grid = ?, dok = ?,
-	dxcc = ?, cq_zone = ?, itu_zone = ?, freq_mhz = ?, lotw_confirmed = ?, lotw_confirmed_at = ?,
-	dcl_confirmed = ?, dcl_confirmed_at = ?, updated_at = ? WHERE id = ?`
+// mergeColumns are the columns merge can change, in the order
+// mergeValues lists them.
+const mergeColumns = "station_callsign, submode, country, state, grid, dok, dxcc, cq_zone, itu_zone, " +
+	"freq_mhz, lotw_confirmed, lotw_confirmed_at, dcl_confirmed, dcl_confirmed_at, updated_at"
+
+func mergeValues(r *qsoRow, now int64) []any {
+	return []any{r.ID, r.StationCallsign, r.Submode, r.Country, r.State, r.Grid, r.DOK, r.DXCC, r.CQZone,
+		r.ITUZone, r.FreqMHz, r.LoTWConfirmed, r.LoTWConfirmedAt, r.DCLConfirmed, r.DCLConfirmedAt, now}
+}
+
+// mergeUpdate writes n merged rows in one statement: the new values as a
+// VALUES table joined on the id (UPDATE ... FROM, SQLite 3.33 and later).
+func mergeUpdate(n int) string {
+	cols := strings.Split(mergeColumns, ", ")
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)+1), ", ") + ")"
+	var sb strings.Builder
+	sb.WriteString("WITH v(id, " + mergeColumns + ") AS (VALUES ")
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(row)
+	}
+	sb.WriteString(") UPDATE qsos SET ")
+	for i, c := range cols {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(c + " = v." + c)
+	}
+	sb.WriteString(" FROM v WHERE qsos.id = v.id")
+	return sb.String()
+}
 
 // mergeBatch merges records into their stored QSOs, in record order (two
 // records of one QSO merge one after the other), and writes the rows that
-// changed.
+// changed in one statement.
 func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) error {
 	if len(items) == 0 {
 		return nil
@@ -190,15 +220,15 @@ func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) 
 			changed = append(changed, row)
 		}
 	}
-	now := time.Now().Unix()
-	for _, r := range changed {
-		if err := tx.Exec(mergeUpdate, r.StationCallsign, r.Submode, r.Country, r.State, r.Grid, r.DOK,
-			r.DXCC, r.CQZone, r.ITUZone, r.FreqMHz, r.LoTWConfirmed, r.LoTWConfirmedAt,
-			r.DCLConfirmed, r.DCLConfirmedAt, now, r.ID).Error; err != nil {
-			return err
-		}
+	if len(changed) == 0 {
+		return nil
 	}
-	return nil
+	now := time.Now().Unix()
+	args := make([]any, 0, len(changed)*16)
+	for _, r := range changed {
+		args = append(args, mergeValues(r, now)...)
+	}
+	return tx.Exec(mergeUpdate(len(changed)), args...).Error
 }
 
 // matchEntry is what the import needs to know of an existing QSO to match it.
