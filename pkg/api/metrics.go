@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -75,25 +74,20 @@ func newHTTPMetrics(reg prometheus.Registerer) (echo.MiddlewareFunc, error) {
 	}.ToMiddleware()
 }
 
-// logRequests logs one line per request: route, status, duration, request id.
-// Paths and query strings are not logged as given (they may carry anything);
-// the route template says what was asked.
+// logRequests logs one line per request: route, status, duration, request
+// id. Paths and query strings are not logged as given (they may carry
+// anything); the route template says what was asked. Successful requests
+// are counted and timed in the metrics, so their line is debug; refusals
+// are worth a line at info, server errors at warn.
 func (s *Server) logRequests() echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogLatency: true, LogRequestID: true, LogMethod: true, LogError: true,
-		HandleError: false,
-		Skipper: func(c echo.Context) bool {
-			p := c.Path()
-			return p == "/metrics" || p == "/livez" || p == "/readyz"
-		},
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			st := v.Status
-			if v.Error != nil {
-				st, _ = statusOf(v.Error)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			st := c.Response().Status
+			if err != nil {
+				st, _ = statusOf(err)
 			}
-			// Successful requests are counted and timed in the metrics; their
-			// log line is debug (it was a tenth of a cached request's cost).
-			// Refusals are worth a line at info, server errors at warn.
 			level := slog.LevelDebug
 			switch {
 			case st >= 500:
@@ -101,13 +95,19 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 			case st >= 400:
 				level = slog.LevelInfo
 			}
-			if !s.log.Enabled(c.Request().Context(), level) {
-				return nil
+			ctx := c.Request().Context()
+			if !s.log.Enabled(ctx, level) {
+				return err
 			}
-			s.log.LogAttrs(c.Request().Context(), level, "Request",
+			switch c.Path() {
+			case "/metrics", "/livez", "/readyz":
+				return err
+			}
+			s.log.LogAttrs(ctx, level, "Request",
 				slog.String("method", methodOf(c)), slog.String("route", routeOf(c)), slog.Int("status", st),
-				slog.Duration("duration", v.Latency), slog.String("request_id", v.RequestID))
-			return nil
-		},
-	})
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)))
+			return err
+		}
+	}
 }
