@@ -56,9 +56,9 @@ func checkIntegrity(t *testing.T, path string) {
 	}
 }
 
-// TestFault_KillDuringImport: SIGKILL while an import streams in leaves
-// the database intact and without any of the import's records; importing
-// again gives exact counts.
+// TestFault_KillDuringImport: SIGKILL while an import's transaction is
+// writing leaves the database intact and without any of the import's
+// records; importing again gives exact counts.
 func TestFault_KillDuringImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -70,27 +70,22 @@ func TestFault_KillDuringImport(t *testing.T) {
 	if err := generatedADIF(&file, n); err != nil {
 		t.Fatal(err)
 	}
-	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0")
+	// The query delay stretches the import (100 batches of 200 inserts) to
+	// seconds, so that the kill lands inside its transaction.
+	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--debug.query-delay=20ms")
 	tok := register(t, c.URL, "N0CALL")
-
-	// Send the first 80% of the file, then hold the request open.
-	pr, pw := io.Pipe()
 	go func() {
-		pw.Write(file.Bytes()[:file.Len()*8/10])
-	}()
-	go func() {
-		req, _ := http.NewRequest("POST", c.URL+"/api/qsos/import", pr)
+		req, _ := http.NewRequest("POST", c.URL+"/api/qsos/import", bytes.NewReader(file.Bytes()))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}
 	}()
-	// The import writes inside its transaction as records arrive: wait for
-	// the write-ahead log to grow, then kill.
+	// The upload is spooled first; then the import writes inside its
+	// transaction, spilling pages to the write-ahead log: kill then.
 	walBefore := fileSize(dbPath + "-wal")
-	waitFor(t, "the import to write", func() bool { return fileSize(dbPath+"-wal") > walBefore+512<<10 })
+	waitFor(t, "the import to write", func() bool { return fileSize(dbPath+"-wal") > walBefore+1<<20 })
 	c.kill()
-	pw.Close()
 
 	checkIntegrity(t, dbPath)
 	c = startChild(t, "--db.path="+dbPath, "--sync.interval=0")
@@ -98,7 +93,7 @@ func TestFault_KillDuringImport(t *testing.T) {
 	var st awardtracker.Stats
 	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
 	if st.Total != 0 {
-		t.Fatalf("after a killed import: %d QSOs, want 0", st.Total)
+		t.Fatalf("after a killed import: %d QSOs, want 0 (was the kill too late?)", st.Total)
 	}
 	req, _ := http.NewRequest("POST", c.URL+"/api/qsos/import", bytes.NewReader(file.Bytes()))
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,8 +128,10 @@ func (sb *statsBodies) encode(uid int64, st *awardtracker.Stats) ([]byte, error)
 	return b, nil
 }
 
-// handleQSOImport streams an ADIF file (the body, or the multipart field
-// "file") into the user's log in one transaction.
+// handleQSOImport imports an ADIF file (the body, or the multipart field
+// "file") into the user's log in one transaction. The upload is first
+// spooled to a temporary file: however slowly a client sends, the database
+// is not held for it, and memory stays bounded however large the file.
 func (s *Server) handleQSOImport(c echo.Context) error {
 	src, err := awardtracker.ParseSource(c.QueryParam("source"))
 	if err != nil {
@@ -144,10 +147,21 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 		}
 		body = part
 	}
-	uid := userID(c)
-	res, err := s.cfg.QSOs.ImportQSOs(req.Context(), uid, src, adif.Records(body, src), awardtracker.ImportOptions{})
-	if err != nil {
+	f, err := spool(body)
+	switch {
+	case err == nil:
+	case limited.exceeded:
 		return limited.check(err)
+	case limited.readErr != nil:
+		return awardtracker.WrapError(awardtracker.EINVALID, "the upload was interrupted", err)
+	default:
+		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "cannot store the upload", err)
+	}
+	defer f.Close()
+	uid := userID(c)
+	res, err := s.cfg.QSOs.ImportQSOs(req.Context(), uid, src, adif.Records(f, src), awardtracker.ImportOptions{})
+	if err != nil {
+		return err
 	}
 	if res.Changed() {
 		s.cfg.Invalidator.InvalidateUser(uid, "import")
@@ -168,6 +182,25 @@ func (s *Server) handleQSODelete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// spool copies r to a temporary file that is unlinked at once (nothing is
+// left behind, even if the process dies) and rewinds it.
+func spool(r io.Reader) (*os.File, error) {
+	f, err := os.CreateTemp("", "awardtracker-import-*.adi")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // limitedReader fails reads past n bytes and remembers that it did, so that
 // an import cut short by the limit answers 413 whatever error the ADIF
 // reader made of it.
@@ -175,6 +208,7 @@ type limitedReader struct {
 	r        io.Reader
 	n, max   int64
 	exceeded bool
+	readErr  error // the client's side failed (not EOF, not the limit)
 }
 
 var errBodyTooLarge = errors.New("body too large")
@@ -194,6 +228,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
+	if err != nil && err != io.EOF {
+		l.readErr = err
+	}
 	return n, err
 }
 
