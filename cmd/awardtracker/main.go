@@ -71,7 +71,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 
 // app is the running service.
 type app struct {
-	db      *sqlite.DB
 	server  *api.Server
 	closers []func(context.Context) error
 }
@@ -106,7 +105,6 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	a.db = db
 	a.closers = append(a.closers, func(context.Context) error { return db.Close() })
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
 	reg.MustRegister(db.UpCollector())
