@@ -51,12 +51,14 @@ load:
 
 FUZZTIME ?= 2m
 
+# -fuzzminimizetime caps how long each new interesting input is minimised
+# (default 60 s each, during which the HTTP-level targets make no progress).
 .PHONY: fuzz
 fuzz:
 	@echo ">> fuzzing the ADIF reader, the LoTW report parser and the import path for $(FUZZTIME) each"
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./pkg/adif
-	$(GO) test -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) ./pkg/lotw
-	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./pkg/api
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/adif
+	$(GO) test -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/lotw
+	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/api
 
 .PHONY: dashboards
 dashboards:
