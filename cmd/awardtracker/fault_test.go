@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -254,6 +255,10 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	half := file.Len() / 2
 	pw.Write(file.Bytes()[:half])
+	// In flight means the server is handling it: its handler holds the
+	// (unlinked) spool file open. Bytes written by the client alone could
+	// still be waiting in the listener's accept queue.
+	waitFor(t, "the server to handle the import", func() bool { return hasOpenFile(c.cmd.Process.Pid, "awardtracker-import-") })
 	stopped := make(chan error, 1)
 	go func() { stopped <- c.stop() }()
 	waitFor(t, "shutdown to begin", func() bool { return strings.Contains(c.logs.String(), "Shutting down") })
@@ -273,4 +278,20 @@ func TestGracefulShutdown(t *testing.T) {
 	if st.Total != 500 || st.LoTWConfirmed != 0 || st.LastSync.LoTW != nil {
 		t.Errorf("after shutdown: %+v; want the 500 imported QSOs and nothing from the stopped sync", st)
 	}
+}
+
+// hasOpenFile reports whether process pid has a file open whose path
+// contains name.
+func hasOpenFile(pid int, name string) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && strings.Contains(target, name) {
+			return true
+		}
+	}
+	return false
 }
