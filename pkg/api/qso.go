@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/spool"
 )
 
 func (s *Server) registerQSORoutes() {
@@ -147,7 +147,7 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 		}
 		body = part
 	}
-	f, err := spool(body)
+	f, err := spool.File(body, "", "awardtracker-import-*.adi")
 	switch {
 	case err == nil:
 	case limited.exceeded:
@@ -180,25 +180,6 @@ func (s *Server) handleQSODelete(c echo.Context) error {
 	}
 	s.cfg.Invalidator.InvalidateUser(uid, "delete")
 	return c.NoContent(http.StatusNoContent)
-}
-
-// spool copies r to a temporary file that is unlinked at once (nothing is
-// left behind, even if the process dies) and rewinds it.
-func spool(r io.Reader) (*os.File, error) {
-	f, err := os.CreateTemp("", "awardtracker-import-*.adi")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(f.Name())
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // limitedReader fails reads past n bytes and remembers that it did, so that

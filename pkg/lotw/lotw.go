@@ -33,6 +33,7 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/spool"
 )
 
 // DefaultURL is the production endpoint. Tests and the demo always override it.
@@ -216,7 +217,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	// memory stays bounded however large the report, and the database
 	// transaction that applies it is not held open while LoTW (which can
 	// take minutes for a large report) trickles it out.
-	f, err := c.spool(body)
+	f, err := spool.File(body, c.spoolDir, "awardtracker-lotw-*.adi")
 	if err != nil {
 		return fail(rep.spoolError(err))
 	}
@@ -349,25 +350,6 @@ func (r *Report) Close() error {
 		}
 	})
 	return nil
-}
-
-// spool copies the body to an already unlinked temporary file (so nothing
-// is left behind, even if the process dies) and rewinds it.
-func (c *Client) spool(body io.Reader) (*os.File, error) {
-	f, err := os.CreateTemp(c.spoolDir, "awardtracker-lotw-*.adi")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(f.Name())
-	if _, err := io.Copy(f, body); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // spoolError classifies a failed spool: the transport's errors as for a
