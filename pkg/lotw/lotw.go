@@ -252,8 +252,15 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		return fail(rep.readError(err))
 	}
 	rep.Preamble = rep.ar.Preamble()
-	n, err := strconv.Atoi(strings.TrimSpace(hdr.Get("APP_LoTW_NUMREC")))
-	if err != nil || n < 0 {
+	numrec, ok := hdr.Lookup("APP_LoTW_NUMREC")
+	n, err := strconv.Atoi(strings.TrimSpace(numrec))
+	switch {
+	case !ok && rep.ar.SawEOFMarker():
+		// LoTW's other way of saying "nothing new" (seen with QSL ONLY:
+		// YES): the preamble, PROGRAMID and <APP_LoTW_EOF>, no <eoh> and
+		// no APP_LoTW_NUMREC. The marker says the answer is complete.
+		n = 0
+	case err != nil || n < 0:
 		return fail(unexpected("no valid APP_LoTW_NUMREC in the header", nil, password))
 	}
 	rep.NumRec = n
@@ -374,7 +381,12 @@ func (r *Report) readError(err error) error {
 	if terr := r.body.err(); terr != nil {
 		return unavailable("the connection to LoTW failed mid-report", redact(terr, r.password))
 	}
+	var se *adif.SyntaxError
 	switch {
+	case errors.As(err, &se) && errors.Is(err, adif.ErrTruncated):
+		// The reader says where: inside a record, or between records
+		// without <APP_LoTW_EOF>.
+		return truncated(fmt.Sprintf("%s, after %d records (APP_LoTW_NUMREC %d)", se.Msg, r.n, r.NumRec))
 	case errors.Is(err, adif.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
 		return truncated(fmt.Sprintf("the report ends inside a record or its header after %d records (APP_LoTW_NUMREC %d)", r.n, r.NumRec))
 	case errors.Is(err, adif.ErrNotADIF) && r.sawPreamble:

@@ -903,3 +903,43 @@ func TestSyncer_Run(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+// A quiet hour is a successful sync, in either shape LoTW answers "nothing
+// new" in: no back-off, no error, the cursor kept.
+func TestSyncer_LoTWEmptyReport(t *testing.T) {
+	for _, shape := range []lotwtest.EmptyShape{lotwtest.EmptyNumRec0, lotwtest.EmptyNoHeader} {
+		t.Run(map[lotwtest.EmptyShape]string{lotwtest.EmptyNumRec0: "NumRec0", lotwtest.EmptyNoHeader: "NoHeader"}[shape], func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, envOptions{})
+			uid := e.user(t, "N0CALL")
+			if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW); err != nil {
+				t.Fatal(err)
+			}
+			before := e.qsoList(t, uid)
+
+			e.clock.Add(time.Hour)
+			e.lotw.SetGenerated(lotwLogin, 0, lotwtest.Generated)
+			e.lotw.SetEmptyShape(shape)
+			job, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW)
+			if err != nil || job.Status != awardtracker.JobSucceeded || job.Fetched != 0 || job.Error != "" {
+				t.Fatalf("job %+v, err %v; want succeeded with nothing fetched", job, err)
+			}
+			st := e.state(t, uid, awardtracker.SourceLoTW)
+			if st.Cursor != "2025-09-20 01:39:22" || st.NextAttempt != nil || st.LastError != "" || st.LastSuccess == nil || !st.LastSuccess.Equal(e.clock.Now()) {
+				t.Fatalf("state %+v; want the cursor kept, no back-off, no error, a success now", st)
+			}
+			if got := e.runs(t, awardtracker.SourceLoTW, syncer.ResultTruncated); got != 0 {
+				t.Fatalf("runs{lotw,truncated} = %v, want 0", got)
+			}
+			if got := e.runs(t, awardtracker.SourceLoTW, syncer.ResultSuccess); got != 2 {
+				t.Fatalf("runs{lotw,success} = %v, want 2", got)
+			}
+			if got := e.qsoList(t, uid); !reflect.DeepEqual(got, before) {
+				t.Fatal("an empty report changed the QSOs")
+			}
+		})
+	}
+}
