@@ -29,10 +29,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/redact"
 	"github.com/awardtracker/awardtracker/pkg/spool"
 )
 
@@ -110,7 +110,11 @@ func New(opts Options) *Client {
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: NewTransport()}
+	} else {
+		hc := *c.hc // a copy: the caller's client keeps its own redirect policy
+		c.hc = &hc
 	}
+	c.hc.CheckRedirect = refuseRedirect
 	if c.idle <= 0 {
 		c.idle = DefaultIdleTimeout
 	}
@@ -140,6 +144,15 @@ func NewTransport() *http.Transport {
 	t.Protocols.SetHTTP1(true)
 	return t
 }
+
+// refuseRedirect makes the client hand back a redirect instead of following
+// it. The password travels in the query: following a redirect would send it
+// on (in the Referer, and to whatever host the Location names), and apply
+// another host's answer as the user's report. LoTW's report endpoint answers
+// directly, so every redirect, even to the same host, is refused; Download
+// reports it as ErrUnexpected. Without a followed redirect Go never sets
+// Referer.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // URL returns the endpoint the client downloads from.
 func (c *Client) URL() string { return c.url }
@@ -178,7 +191,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		cancel(nil)
-		return nil, awardtracker.WrapError(awardtracker.EINTERNAL, "bad LoTW request", redact(err, password))
+		return nil, awardtracker.WrapError(awardtracker.EINTERNAL, "bad LoTW request", redact.Error(err, password))
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/x-arrl-adif, text/plain, */*")
@@ -193,7 +206,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		if errors.As(err, &ue) {
 			err = fmt.Errorf("GET %s: %w", safeURL, ue.Err)
 		}
-		return nil, unavailable("cannot reach LoTW", redact(err, password))
+		return nil, unavailable("cannot reach LoTW", redact.Error(err, password))
 	}
 	body := &idleBody{rc: resp.Body, cancel: cancel, d: c.idle}
 	body.timer = time.AfterFunc(c.idle, body.expire)
@@ -209,6 +222,8 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		return fail(rateLimited(fmt.Sprintf("HTTP %d", resp.StatusCode)))
 	case resp.StatusCode >= 500:
 		return fail(unavailable(fmt.Sprintf("LoTW answered HTTP %d", resp.StatusCode), nil))
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return fail(unexpected(fmt.Sprintf("HTTP %d redirect, refused (the password is never sent on)", resp.StatusCode), nil, password))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fail(unexpected(fmt.Sprintf("HTTP %d", resp.StatusCode), nil, password))
 	}
@@ -372,7 +387,7 @@ func (r *Report) readError(err error) error {
 		return cause
 	}
 	if terr := r.body.err(); terr != nil {
-		return unavailable("the connection to LoTW failed mid-report", redact(terr, r.password))
+		return unavailable("the connection to LoTW failed mid-report", redact.Error(terr, r.password))
 	}
 	switch {
 	case errors.Is(err, adif.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
@@ -439,75 +454,23 @@ func truncated(msg string) error {
 }
 
 // unexpected describes an answer that is not a report, quoting a short,
-// printable snippet of it (never the password).
+// printable snippet of it, unless the answer holds the password in any
+// spelling (a page echoing the request): then nothing of it is quoted.
 func unexpected(msg string, head []byte, password string, cause ...error) error {
 	m := "LoTW answered something that is not a report"
 	if msg != "" {
 		m += ": " + msg
 	}
 	if len(head) > 0 {
-		m += fmt.Sprintf(": %q", Snippet(head, password))
+		if s, ok := redact.Snippet(head, 80, password); ok {
+			m += fmt.Sprintf(": %q", s)
+		} else {
+			m += " (not quoted: it echoes the request)"
+		}
 	}
 	err := ErrUnexpected
 	if len(cause) > 0 && cause[0] != nil {
-		err = fmt.Errorf("%w: %w", ErrUnexpected, redact(cause[0], password))
+		err = fmt.Errorf("%w: %w", ErrUnexpected, redact.Error(cause[0], password))
 	}
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: m, Err: err}
 }
-
-// Snippet returns the first printable characters of b, whitespace collapsed,
-// with any occurrence of secret removed: safe for logs and job errors.
-func Snippet(b []byte, secret string) string {
-	const max = 80
-	var sb strings.Builder
-	space := false
-	for _, r := range string(b) {
-		if sb.Len() >= max {
-			sb.WriteString("…")
-			break
-		}
-		switch {
-		case unicode.IsSpace(r):
-			if !space && sb.Len() > 0 {
-				sb.WriteByte(' ')
-			}
-			space = true
-			continue
-		case !unicode.IsPrint(r):
-			r = '?'
-		}
-		space = false
-		sb.WriteRune(r)
-	}
-	s := strings.TrimSpace(sb.String())
-	if secret != "" {
-		s = strings.ReplaceAll(s, secret, "***")
-	}
-	return s
-}
-
-// redact removes the password, plain and URL-encoded, from an error's text.
-// Transport errors quote the request URL, which carries the password.
-func redact(err error, password string) error {
-	if err == nil || password == "" {
-		return err
-	}
-	msg := err.Error()
-	clean := msg
-	for _, p := range []string{url.QueryEscape(password), url.PathEscape(password), password} {
-		clean = strings.ReplaceAll(clean, p, "***")
-	}
-	if clean == msg {
-		return err
-	}
-	return &redacted{msg: clean, err: err}
-}
-
-// redacted keeps the chain (for errors.Is) but not the text of its cause.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
