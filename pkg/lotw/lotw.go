@@ -74,6 +74,9 @@ var (
 	ErrUnexpected = errors.New("lotw: unexpected answer")
 	// ErrUnavailable: transport failure, reset, timeout or HTTP 5xx. Retry with back-off.
 	ErrUnavailable = errors.New("lotw: unavailable")
+	// ErrTooLarge: the report is larger than Options.MaxReportBytes; nothing
+	// of it was read. Raise the limit, or retry later.
+	ErrTooLarge = errors.New("lotw: report too large")
 )
 
 // Options configure a Client. The zero value talks to DefaultURL.
@@ -91,7 +94,19 @@ type Options struct {
 	IdleTimeout time.Duration
 	// SpoolDir holds reports while they download ("" means os.TempDir()).
 	SpoolDir string
+	// MaxReportBytes bounds a spooled report (default
+	// DefaultMaxReportBytes), so that an answer that never ends cannot fill
+	// the disk.
+	MaxReportBytes int64
+	// Now is the clock a report's APP_LoTW_LASTQSL is checked against (a
+	// cursor in the future is junk); nil means time.Now.
+	Now func() time.Time
 }
+
+// DefaultMaxReportBytes is sized for a big station's first, full download:
+// a record with the details asked for is about 670 bytes, so 1 GiB holds
+// about 1.6 million confirmations, more than the largest stations have.
+const DefaultMaxReportBytes = 1 << 30
 
 // Client downloads LoTW reports. It is safe for concurrent use.
 type Client struct {
@@ -100,11 +115,20 @@ type Client struct {
 	userAgent string
 	idle      time.Duration
 	spoolDir  string
+	maxReport int64
+	now       func() time.Time
 }
 
 // New returns a Client.
 func New(opts Options) *Client {
-	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout, spoolDir: opts.SpoolDir}
+	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout, spoolDir: opts.SpoolDir,
+		maxReport: opts.MaxReportBytes, now: opts.Now}
+	if c.maxReport <= 0 {
+		c.maxReport = DefaultMaxReportBytes
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.url == "" {
 		c.url = DefaultURL
 	}
@@ -211,7 +235,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	body := &idleBody{rc: resp.Body, cancel: cancel, d: c.idle}
 	body.timer = time.AfterFunc(c.idle, body.expire)
 	body.timer.Stop()
-	rep := &Report{body: body, ctx: ctx, password: password}
+	rep := &Report{body: body, ctx: ctx, password: password, maxReport: c.maxReport}
 	fail := func(err error) (*Report, error) {
 		rep.Close()
 		return nil, err
@@ -232,7 +256,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	// memory stays bounded however large the report, and the database
 	// transaction that applies it is not held open while LoTW (which can
 	// take minutes for a large report) trickles it out.
-	f, err := spool.File(body, c.spoolDir, "awardtracker-lotw-*.adi")
+	f, err := spool.FileMax(body, c.spoolDir, "awardtracker-lotw-*.adi", c.maxReport)
 	if err != nil {
 		return fail(rep.spoolError(err))
 	}
@@ -273,6 +297,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	}
 	rep.NumRec = n
 	rep.LastQSL = strings.TrimSpace(hdr.Get("APP_LoTW_LASTQSL"))
+	rep.cursorOK = ValidCursor(rep.LastQSL, c.now())
 	return rep, nil
 }
 
@@ -288,6 +313,8 @@ type Report struct {
 	spoolFile *os.File
 	ar        *adif.Reader
 	password  string
+	maxReport int64
+	cursorOK  bool // LastQSL is a valid cursor
 	// sawPreamble: the body started like a report, so a body without ADIF
 	// is a cut-off report rather than some other page.
 	sawPreamble bool
@@ -298,12 +325,42 @@ type Report struct {
 
 // Cursor is the qso_qslsince for the next download once this report has been
 // applied completely: APP_LoTW_LASTQSL. It is "" for an empty report, whose
-// caller keeps the cursor it had.
+// caller keeps the cursor it had, and for a LASTQSL that is not a past
+// "YYYY-MM-DD HH:MM:SS" (see CursorProblem): stored, such junk would be
+// sent back on every later download.
 func (r *Report) Cursor() string {
-	if r.NumRec == 0 {
+	if r.NumRec == 0 || !r.cursorOK {
 		return ""
 	}
 	return r.LastQSL
+}
+
+// CursorProblem says why a report with records has no Cursor, for a warning;
+// "" when there is none. Such a report is still applied; the caller keeps
+// its old cursor, so the next download asks for these records again.
+func (r *Report) CursorProblem() string {
+	if r.NumRec == 0 || r.cursorOK {
+		return ""
+	}
+	s, _ := redact.Snippet([]byte(r.LastQSL), 40, r.password)
+	return fmt.Sprintf("APP_LoTW_LASTQSL %q is not a past YYYY-MM-DD HH:MM:SS; the cursor is kept", s)
+}
+
+// CursorLayout is the layout of APP_LoTW_LASTQSL and of stored cursors.
+const CursorLayout = "2006-01-02 15:04:05"
+
+// ValidCursor reports whether s can be sent as qso_qslsince: a
+// "YYYY-MM-DD HH:MM:SS" (or a bare "YYYY-MM-DD") in UTC that is not after
+// now. LoTW's clock and ours may differ by a little; a LASTQSL refused for
+// that costs one repeated download of the newest records, nothing more.
+func ValidCursor(s string, now time.Time) bool {
+	t, err := time.Parse(CursorLayout, s)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return false
+		}
+	}
+	return !t.After(now)
 }
 
 // Fetched is how many records Records has read so far.
@@ -370,6 +427,10 @@ func (r *Report) Close() error {
 // spoolError classifies a failed spool: the transport's errors as for a
 // read, anything else (a full disk) as our own failure.
 func (r *Report) spoolError(err error) error {
+	if errors.Is(err, spool.ErrTooLarge) {
+		return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrTooLarge,
+			Message: fmt.Sprintf("the LoTW report is larger than %d bytes (--lotw.max-report-bytes): nothing was applied", r.maxReport)}
+	}
 	if context.Cause(r.ctx) != nil || r.body.err() != nil {
 		return r.readError(err)
 	}
