@@ -74,10 +74,15 @@ func jsonEscape(s string) string {
 // page may have applied (or not undone), twice over for doubly encoded text.
 func decodings(s string) []string {
 	out := []string{s}
+	seen := map[string]bool{s: true}
 	for range 2 {
-		n := len(out)
-		for _, t := range out[:n] {
-			out = append(out, html.UnescapeString(t), percentDecode(t, false), percentDecode(t, true), unescapeJSON(t))
+		for _, t := range out {
+			for _, d := range []string{html.UnescapeString(t), percentDecode(t, false), percentDecode(t, true), unescapeJSON(t)} {
+				if !seen[d] { // most text decodes to itself: check it once
+					seen[d] = true
+					out = append(out, d)
+				}
+			}
 		}
 	}
 	return out

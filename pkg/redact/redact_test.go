@@ -87,3 +87,11 @@ func TestError(t *testing.T) {
 		t.Fatal("an error without the secret should be returned as is")
 	}
 }
+
+// What checking a LoTW answer's first 4 KiB costs, once per failed download.
+func BenchmarkSnippet(b *testing.B) {
+	page := []byte(strings.Repeat("<p>Logbook of the World is down for maintenance &amp; more</p>\n", 70))[:4096]
+	for b.Loop() {
+		redact.Snippet(page, 80, secret)
+	}
+}
