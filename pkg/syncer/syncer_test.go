@@ -59,14 +59,19 @@ type invalidation struct {
 }
 
 type invalidator struct {
-	mu    sync.Mutex
-	calls []invalidation
+	mu     sync.Mutex
+	calls  []invalidation
+	notify chan int64 // if set, receives every invalidated user
 }
 
 func (i *invalidator) InvalidateUser(userID int64, reason string) {
 	i.mu.Lock()
-	defer i.mu.Unlock()
 	i.calls = append(i.calls, invalidation{userID, reason})
+	notify := i.notify
+	i.mu.Unlock()
+	if notify != nil {
+		notify <- userID
+	}
 }
 
 func (i *invalidator) Calls() []invalidation {
@@ -92,8 +97,15 @@ type env struct {
 }
 
 type envOptions struct {
-	lotwIdle time.Duration
-	noBox    bool
+	lotwIdle      time.Duration
+	lotwMaxReport int64
+	spoolDir      string
+	// lotwURL, if set, returns the URL the LoTW client talks to (a front
+	// of the fake LoTW) instead of the fake's own.
+	lotwURL     func(*lotwtest.Server) string
+	concurrency int
+	timeout     time.Duration
+	noBox       bool
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -120,11 +132,17 @@ func newEnv(t testing.TB, o envOptions) *env {
 			t.Fatal(err)
 		}
 	}
+	lotwURL := e.lotw.URL
+	if o.lotwURL != nil {
+		lotwURL = o.lotwURL(e.lotw)
+	}
 	e.s, err = syncer.New(syncer.Options{
 		QSOs: e.qsos, States: e.states,
-		LoTW: lotw.New(lotw.Options{URL: e.lotw.URL, Version: "test", IdleTimeout: o.lotwIdle}),
-		DCL:  dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
-		Box:  box, Invalidator: e.inv, Registerer: e.reg, Now: e.clock.Now,
+		LoTW: lotw.New(lotw.Options{URL: lotwURL, Version: "test", IdleTimeout: o.lotwIdle,
+			MaxReportBytes: o.lotwMaxReport, SpoolDir: o.spoolDir, Now: e.clock.Now}),
+		DCL: dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
+		Box: box, Invalidator: e.inv, Registerer: e.reg, Now: e.clock.Now,
+		Concurrency: o.concurrency, Timeout: o.timeout,
 	})
 	if err != nil {
 		t.Fatal(err)
