@@ -160,6 +160,10 @@ func TestWrites_DiskFull(t *testing.T) {
 				t.Errorf("awardtracker_db_writable after the failed write: %v, want 0", writable)
 			}
 			unchanged(t)
+			// A write with nothing to write proves nothing about the disk.
+			if err := qsos.DeleteQSO(ctx, u.ID, 999_999); awardtracker.ErrorCode(err) != awardtracker.ENOTFOUND {
+				t.Errorf("DeleteQSO of an unknown QSO: %v, want not found", err)
+			}
 			// The probe waits for its interval; then it writes and recovers.
 			if err := db.Ping(ctx); err == nil {
 				t.Error("Ping passed again before its next write probe")

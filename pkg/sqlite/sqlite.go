@@ -242,8 +242,33 @@ func (db *DB) writeLocked(ctx context.Context, name string, fn func(*gorm.DB) er
 		db.health.record(err)
 		return err
 	}
-	err := db.conn(ctx, name).Transaction(fn)
-	db.health.record(err)
+	// After a failed write, only a write that changed rows clears the
+	// failure: a commit with nothing to write (a DELETE that matched
+	// nothing) succeeds on a full disk too. total_changes() counts per
+	// connection, and the transaction holds one.
+	failed := db.health.failure() != nil
+	changed := !failed
+	err := db.conn(ctx, name).Transaction(func(tx *gorm.DB) error {
+		var before, after int64
+		if failed {
+			if err := tx.Raw("SELECT total_changes()").Scan(&before).Error; err != nil {
+				return err
+			}
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if failed {
+			if err := tx.Raw("SELECT total_changes()").Scan(&after).Error; err != nil {
+				return err
+			}
+			changed = after != before
+		}
+		return nil
+	})
+	if err != nil || changed {
+		db.health.record(err)
+	}
 	return err
 }
 
