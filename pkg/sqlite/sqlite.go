@@ -116,6 +116,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 
 	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: now,
 		writer: make(chan struct{}, 1)}
+	if err := requireTransactions(g); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	if err := registerCallbacks(g, opts.Tracker, opts.QueryDelay); err != nil {
 		sqlDB.Close()
 		return nil, err
