@@ -226,8 +226,8 @@ func (db *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
 // the error: with the disk full, a sign-up was answered 201 for a user
 // never stored. An explicit COMMIT is a statement of its own whose error
 // always comes back (and go-sqlite3 rolls back after a failed one). It costs
-// a BEGIN and a COMMIT per write, within the noise of the write itself
-// (docs/performance.md); the statement cache stays for its speed.
+// a BEGIN and a COMMIT per write (measured in docs/performance.md); the
+// statement cache stays for the imports' speed.
 func (db *DB) write(ctx context.Context, name string, fn func(*gorm.DB) error) error {
 	select {
 	case db.writer <- struct{}{}:
