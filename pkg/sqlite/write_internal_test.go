@@ -3,10 +3,14 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // TestWriteOutsideTransaction: a write that bypasses DB.write fails at
@@ -31,5 +35,30 @@ func TestWriteOutsideTransaction(t *testing.T) {
 	var n int64
 	if err := db.conn(ctx, "test").Model(&userRow{}).Count(&n).Error; err != nil || n != 1 {
 		t.Errorf("users: %d, %v; want 1", n, err)
+	}
+}
+
+func TestStorageFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err        error
+		reason     string
+		unwritable bool
+	}{
+		{sqlite3.Error{Code: sqlite3.ErrFull}, reasonDiskFull, true},
+		{fmt.Errorf("commit: %w", sqlite3.Error{Code: sqlite3.ErrIoErr}), reasonIOError, true},
+		{sqlite3.Error{Code: sqlite3.ErrReadonly}, reasonReadOnly, true},
+		{sqlite3.Error{Code: sqlite3.ErrCantOpen}, reasonReadOnly, true},
+		{sqlite3.Error{Code: sqlite3.ErrCorrupt}, reasonCorrupt, true},
+		{sqlite3.Error{Code: sqlite3.ErrBusy}, reasonBusy, false},
+		{awardtracker.WrapError(awardtracker.EUNAVAILABLE, "gone", errFileGone), reasonFileGone, true},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint}, "", false},
+		{context.Canceled, "", false},
+		{awardtracker.Errorf(awardtracker.EINVALID, "bad record"), "", false},
+		{nil, "", false},
+	} {
+		reason, unwritable := storageFailure(tc.err)
+		if reason != tc.reason || unwritable != tc.unwritable {
+			t.Errorf("storageFailure(%v) = %q, %v; want %q, %v", tc.err, reason, unwritable, tc.reason, tc.unwritable)
+		}
 	}
 }
