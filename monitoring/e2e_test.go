@@ -126,6 +126,23 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("BothHistogramForms", func(t *testing.T) {
+		// prometheus.yml's job scrapes native histograms and, with
+		// always_scrape_classic_histograms, keeps the classic _bucket
+		// series the rules and dashboards read; without it Prometheus 3
+		// would store the native form only.
+		for _, expr := range []string{
+			`count(awardtracker_http_request_duration_seconds_bucket{job="awardtracker"})`,
+			`count(awardtracker_db_query_duration_seconds_bucket{job="awardtracker"})`,
+			`count(histogram_count(awardtracker_http_request_duration_seconds{job="awardtracker"}))`,
+			`count(histogram_count(awardtracker_db_query_duration_seconds{job="awardtracker"}))`,
+		} {
+			if res := queryInstant(t, ctx, prom, expr); len(res) == 0 {
+				t.Errorf("%s: no series", expr)
+			}
+		}
+	})
+
 	t.Run("RecordingRules", func(t *testing.T) {
 		names := recordingRules(t)
 		for _, name := range names {
@@ -421,7 +438,7 @@ func bearerOf(t *testing.T, resp map[string]any) string {
 	return tok
 }
 
-// startPrometheus runs Debian's prometheus with the repository's
+// startPrometheus runs the pinned Prometheus with the repository's
 // awardtracker scrape job (pointed at the service, with the operator token
 // and a 1 s interval) and the repository's rule files, evaluated every
 // second. No Alertmanager: the test reads alert states from Prometheus.
