@@ -53,10 +53,16 @@ build() {
 	fi
 
 	echo ">> building ${missing[*]} from $module@$version into $bin (cold: about 10 minutes on 2 cores)"
-	local src
-	src=$("$go" mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	local info src
+	if ! info=$("$go" mod download -json "$module@$version"); then
+		echo "install-monitoring-tools: go mod download $module@$version failed:" >&2
+		echo "$info" >&2
+		exit 1
+	fi
+	src=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$info")
 	if [ -z "$src" ] || [ ! -f "$src/go.mod" ]; then
-		echo "install-monitoring-tools: go mod download $module@$version gave no source directory" >&2
+		echo "install-monitoring-tools: go mod download $module@$version gave no source directory:" >&2
+		echo "$info" >&2
 		exit 1
 	fi
 	local plain_version
