@@ -482,9 +482,9 @@ func TestMetrics(t *testing.T) {
 	_, body := s.do("GET", "/metrics", "", nil)
 	m := string(body)
 	for _, want := range []string{
-		`awardtracker_http_requests_total{code="404",host="",method="GET",url="unmatched"} 220`,
-		`awardtracker_http_requests_total{code="404",host="",method="OTHER",url="unmatched"} 220`,
-		`awardtracker_http_requests_total{code="404",host="",method="GET",url="/api/awards/:id"} 220`,
+		`awardtracker_http_requests_total{code="404",method="GET",route="unmatched"} 220`,
+		`awardtracker_http_requests_total{code="404",method="OTHER",route="unmatched"} 220`,
+		`awardtracker_http_requests_total{code="404",method="GET",route="/api/awards/:id"} 220`,
 		`awardtracker_cache_hits_total{cache="award"} 219`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.1"}`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.5"}`,
@@ -498,7 +498,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if strings.Contains(m, `url="/metrics"`) {
+	if strings.Contains(m, `route="/metrics"`) {
 		t.Error("/metrics counts itself")
 	}
 	if strings.Contains(m, "wp-admin") || strings.Contains(m, "N0CALL") {

@@ -154,7 +154,7 @@ func NewServer(cfg Config) (*Server, error) {
 		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'", ReferrerPolicy: "no-referrer",
 	}))
 	e.Use(s.logRequests())
-	e.Use(metrics)
+	e.Use(metrics.middleware)
 	e.Use(middleware.Recover())
 
 	s.registerHealthRoutes()
