@@ -240,16 +240,22 @@ func sync(c config) *board {
 
 	b.row("State")
 	b.stat(panel{
-		title: "Last successful sync", unit: "dateTimeFromNow", span: 12,
+		title: "Last successful sync", unit: "dateTimeFromNow", span: 10,
 		desc:     fmt.Sprintf("When a sync of each source last succeeded; \"never\" since the process started. No success for %d intervals of --sync.interval while syncs run fires AwardtrackerSyncStale.", c.syncStaleIntervals),
 		targets:  []target{{expr: `max by (source) (awardtracker_sync_last_success_timestamp_seconds{` + sel + `}) * 1000`, legend: "{{source}}"}},
 		mappings: map[string]mapping{"0": {"never", "red"}},
 	})
 	b.stat(panel{
-		title: "Sync running", unit: "none", span: 12,
+		title: "Sync running", unit: "none", span: 8,
 		desc:     "Whether a sync of each source is running now.",
 		targets:  []target{{expr: `max by (source) (awardtracker_sync_in_progress{` + sel + `})`, legend: "{{source}}"}},
 		mappings: map[string]mapping{"1": {"running", "blue"}, "0": {"idle", "green"}},
+	})
+	b.stat(panel{
+		title: "Sync interval", unit: "s", span: 6,
+		desc:     fmt.Sprintf("How often every user with stored credentials is synced (--sync.interval); \"off\" when scheduled syncs are disabled. AwardtrackerSyncStale fires after %d of these without a success.", c.syncStaleIntervals),
+		targets:  []target{{expr: `awardtracker_sync_interval_seconds{` + sel + `}`, legend: "{{instance}}"}},
+		mappings: map[string]mapping{"0": {"off", "text"}},
 	})
 
 	b.row("Runs")
