@@ -308,6 +308,12 @@ func TestAwards(t *testing.T) {
 		len(dxcc.Deleted) != 1 || dxcc.Deleted[0] != "ALDABRA" {
 		t.Errorf("dxcc = %+v", dxcc)
 	}
+	// The statistics give the award's figures under dxcc.award, beside the
+	// log's own (Aldabra included, and counted as deleted).
+	if code, body := s.do("GET", "/api/qsos/stats", tok, nil); code != 200 ||
+		!strings.Contains(string(body), `"dxcc":{"worked":10,"confirmed":6,"deleted":1,"award":{"worked":9,"confirmed":5}}`) {
+		t.Errorf("stats %d %s, want dxcc {worked 10, confirmed 6, deleted 1, award {worked 9, confirmed 5}}", code, body)
+	}
 	if st, _ := s.do("GET", "/api/awards/wae", tok, nil); st != 404 {
 		t.Errorf("unknown award: %d, want 404", st)
 	}
