@@ -35,6 +35,7 @@ type Syncer interface {
 	SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error
 	SetDCLCredentials(ctx context.Context, userID int64, key string) error
 	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
+	StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error)
 	Job(userID int64, id string) (*awardtracker.SyncJob, error)
 }
 

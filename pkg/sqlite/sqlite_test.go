@@ -483,9 +483,13 @@ func TestSyncStateService(t *testing.T) {
 		t.Fatalf("got %+v, %v", st, err)
 	}
 	next := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st.CredentialsInvalid, st.NextAttempt, st.LastError = true, &next, "auth"
+	full := time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC)
+	st.CredentialsInvalid, st.NextAttempt, st.LastError, st.LastFullSync = true, &next, "auth", &full
 	if err := s.UpdateSyncState(ctx, st); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.SyncState(ctx, u.ID, awardtracker.SourceLoTW); err != nil || got.LastFullSync == nil || !got.LastFullSync.Equal(full) {
+		t.Errorf("LastFullSync read back as %v (%v), want %v", got.LastFullSync, err, full)
 	}
 	if list, _ := s.SyncStates(ctx, awardtracker.SourceLoTW); len(list) != 0 {
 		t.Errorf("invalid credentials listed: %+v", list)
@@ -495,7 +499,8 @@ func TestSyncStateService(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := s.SyncStates(ctx, awardtracker.SourceLoTW)
-	if len(list) != 1 || list[0].CredentialsInvalid || list[0].NextAttempt != nil || string(list[0].Credentials) != "sealed2" {
+	if len(list) != 1 || list[0].CredentialsInvalid || list[0].NextAttempt != nil || string(list[0].Credentials) != "sealed2" ||
+		list[0].LastFullSync == nil { // storing credentials again does not reset the daily limit
 		t.Errorf("after new credentials: %+v", list)
 	}
 	if err := s.UpdateSyncState(ctx, &awardtracker.SyncState{UserID: 999, Source: awardtracker.SourceDCL}); awardtracker.ErrorCode(err) != awardtracker.ENOTFOUND {
