@@ -158,7 +158,9 @@ func (r *Reader) Offset() int64 { return r.off }
 
 // Header reads the preamble and the header up to <eoh>. A file without a
 // header (its first record's <eor> comes before any <eoh>) has an empty
-// header. Next calls Header itself; later calls return the same result.
+// header; one whose fields end with <APP_LoTW_EOF> and no <eoh> or <eor>
+// (LoTW's empty report) has them as its header and no records. Next calls
+// Header itself; later calls return the same result.
 func (r *Reader) Header() (Record, error) {
 	if !r.started {
 		r.started = true

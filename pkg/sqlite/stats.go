@@ -120,8 +120,11 @@ func (s *StatsService) dxcc(conn *gorm.DB, userID int64, st *awardtracker.Stats)
 	if err := dx.Err(); err != nil {
 		return formatError(err)
 	}
+	// INDEXED BY: for the GROUP BY, SQLite would rather walk the DXCC index
+	// over all the user's rows and look up each start time (5x slower on
+	// 100,000 QSOs) than read the few rows before the cut-off by start.
 	old, err := conn.Raw(`
-		SELECT dxcc, COUNT(*), SUM(lotw_confirmed) FROM qsos
+		SELECT dxcc, COUNT(*), SUM(lotw_confirmed) FROM qsos INDEXED BY idx_qsos_user_start
 		WHERE user_id = ? AND start < ? AND dxcc > 0 GROUP BY dxcc`, userID, awardtracker.DXCCStart.Unix()).Rows()
 	if err != nil {
 		return formatError(err)
