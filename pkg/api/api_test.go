@@ -169,6 +169,33 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("CorpusFiles", func(t *testing.T) {
+		// The real files behind issue 10's first two items, from
+		// ../shared/adif-corpus (AWARDTRACKER_ADIF_CORPUS overrides).
+		dir := os.Getenv("AWARDTRACKER_ADIF_CORPUS")
+		if dir == "" {
+			dir = "../../../shared/adif-corpus"
+		}
+		tok := s.register("N0CORPUS")
+		for _, tc := range []struct {
+			file, source string
+			imported     string
+		}{
+			{"lotw-report-g8jft-empty.adi", "lotw", `"imported":0`},
+			{"lotw-report-k0swe-2020-empty-numrec0.adi", "lotw", `"imported":0`},
+			{"xlog-2.0.11-kf4mdv.adi", "log", `"imported":`},
+		} {
+			body, err := os.ReadFile(dir + "/" + tc.file)
+			if err != nil {
+				t.Skipf("corpus file not found: %v", err)
+			}
+			st, resp := s.do("POST", "/api/qsos/import?source="+tc.source, tok, bytes.NewReader(body))
+			if st != 200 || !strings.Contains(string(resp), tc.imported) {
+				t.Errorf("%s: status %d (%.200s), want 200 with %s", tc.file, st, resp, tc.imported)
+			}
+		}
+	})
+
 	t.Run("AngleBracketsInText", func(t *testing.T) {
 		tok := s.register("N0TEXT")
 		body := "ADIF Export from xlog\nCopyright (C) 2012 Andy Stewart <andystewart@comcast.net>\n<ADIF_VER:5>2.2.7\n<EOH>\n" +
