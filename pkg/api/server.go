@@ -37,6 +37,7 @@ type Syncer interface {
 	DeleteLoTWCredentials(ctx context.Context, userID int64) error
 	DeleteDCLCredentials(ctx context.Context, userID int64) error
 	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
+	StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error)
 	Job(userID int64, id string) (*awardtracker.SyncJob, error)
 }
 
