@@ -78,6 +78,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("Request failed", "route", routeOf(c), "status", st, "err", err,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
+	if st == http.StatusRequestEntityTooLarge {
+		// The rest of the body is not wanted: no further request can be
+		// read from this connection.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	}
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(st)
 	} else {
@@ -85,5 +90,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if err != nil {
 		s.log.Error("Writing error response", "err", err)
+	}
+	if st == http.StatusRequestEntityTooLarge {
+		drainRefusedBody(c)
 	}
 }
