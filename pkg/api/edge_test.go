@@ -187,11 +187,13 @@ func TestMethodNotAllowed(t *testing.T) {
 	s := newTestServer(t, options{})
 	tok := s.register("N0METH")
 	for _, tc := range []struct{ method, path, allow string }{
-		{"POST", "/api/qsos/stats", "GET, HEAD"},
+		// DELETE /api/qsos/:id takes any id, "stats" too (it answers 404).
+		{"POST", "/api/qsos/stats", "GET, HEAD, DELETE"},
 		{"DELETE", "/api/health", "GET, HEAD"},
 		{"GET", "/api/auth/login", "POST"},
 		{"PUT", "/api/qsos", "GET, HEAD"},
-		{"GET", "/api/qsos/import", "POST"},
+		{"GET", "/api/qsos/import", "POST, DELETE"},
+		{"PUT", "/api/awards", "GET, HEAD"},
 		{"PATCH", "/livez", "GET, HEAD"},
 	} {
 		req, _ := http.NewRequest(tc.method, s.URL()+tc.path, nil)

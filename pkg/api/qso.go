@@ -20,8 +20,8 @@ import (
 
 func (s *Server) registerQSORoutes() {
 	g := s.echo.Group("/api/qsos", s.limited(s.requireUser)...)
-	g.GET("", s.handleQSOIndex)
-	g.GET("/stats", s.handleStatsView)
+	getAndHead(g, "", s.handleQSOIndex)
+	getAndHead(g, "/stats", s.handleStatsView)
 	g.POST("/import", s.handleQSOImport)
 	g.DELETE("/:id", s.handleQSODelete)
 }
