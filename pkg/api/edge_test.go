@@ -9,9 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The tests in this file hold the HTTP edge to what a client may expect of
@@ -306,4 +306,63 @@ func TestMetricsListener_Headers(t *testing.T) {
 	}
 }
 
-var _ = strconv.Itoa
+// TestLogin_Throttled: after the free attempts, logins for a callsign back
+// off with 429 and a Retry-After, whichever address they come from.
+func TestLogin_Throttled(t *testing.T) {
+	s := newTestServer(t, options{})
+	s.register("DL1OWN")
+	login := func(password string) *http.Response {
+		req, _ := http.NewRequest("POST", s.URL()+"/api/auth/login", strings.NewReader(`{"callsign":"DL1OWN","password":"`+password+`"}`))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 6 {
+		if resp := login("wrong horse"); resp.StatusCode != 401 {
+			t.Fatalf("attempt %d: %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	resp := login("wrong horse")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("7th attempt: %d, Retry-After %q; want 429, 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// TestMaxConnections: at the cap, a new connection waits until an open one
+// closes. (The check that it waits uses a deadline; a slow machine can only
+// make it pass wrongly, never fail wrongly.)
+func TestMaxConnections(t *testing.T) {
+	s := newTestServer(t, options{maxConnections: 1})
+	get := func(c net.Conn, r *bufio.Reader) (*http.Response, error) {
+		fmt.Fprintf(c, "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	a, ra := s.rawConn()
+	if _, err := get(a, ra); err != nil {
+		t.Fatal(err)
+	}
+	// a stays open (keep-alive) and holds the only slot.
+	b, rb := s.rawConn()
+	b.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if resp, err := get(b, rb); err == nil {
+		t.Fatalf("second connection served (%s) while the first holds the only slot", resp.Status)
+	}
+	b.SetReadDeadline(time.Time{})
+	a.Close()
+	resp, err := http.ReadResponse(rb, nil)
+	if err != nil {
+		t.Fatalf("second connection after the first closed: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d, want 200", resp.StatusCode)
+	}
+}

@@ -40,6 +40,7 @@ type options struct {
 	operatorToken   string
 	maxImportBytes  int64
 	metricsSeparate bool
+	maxConnections  int
 	// rate limits in ratelimit.ParsePolicy syntax; empty: none
 	apiLimit, authLimit, healthLimit string
 }
@@ -82,6 +83,7 @@ func newTestServer(t testing.TB, o options) *testServer {
 		StatsCache:  statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
 		PingCacheTTL: -1, // tests see the database's state at once
 		Registerer:   reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
+		MaxConnections: o.maxConnections,
 	})
 	if err != nil {
 		t.Fatal(err)
