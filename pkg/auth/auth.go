@@ -1,7 +1,8 @@
 // Package auth registers and logs in users: it hashes passwords with bcrypt
 // and issues and verifies the bearer tokens (HS256 JWTs) that the API
-// accepts. It does not store anything itself; users live behind
-// awardtracker.UserService.
+// accepts, and slows password guessing down (a per-account login back-off
+// and a bound on concurrent bcrypt work, see throttle.go). It does not store
+// anything itself; users live behind awardtracker.UserService.
 //
 // Tokens are stateless so that checking one costs a signature verification,
 // not a database query, on every request.
