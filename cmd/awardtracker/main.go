@@ -115,7 +115,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		return nil, fmt.Errorf("token signing key: %w", err)
 	}
 	users := sqlite.NewUserService(db)
-	authSvc, err := auth.NewService(users, key, auth.Options{})
+	authSvc, err := auth.NewService(users, key, auth.Options{Registerer: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/semaphore"
 
@@ -46,8 +47,9 @@ type Service struct {
 	// login takes as long for unknown callsigns as for wrong passwords.
 	dummyHash []byte
 
-	logins *loginThrottle // see throttle.go
-	hashes hashSlots
+	logins  *loginThrottle // see throttle.go
+	hashes  hashSlots
+	metrics throttleMetrics
 
 	verified  sync.Map // token string -> verifiedToken
 	nVerified atomic.Int64
@@ -70,6 +72,8 @@ type Options struct {
 	// does not wait).
 	MaxConcurrentHashes int
 	HashWait            time.Duration
+	// Registerer takes the service's metrics (nil: none).
+	Registerer prometheus.Registerer
 }
 
 // NewService returns a Service that signs tokens with key (at least 32 bytes).
@@ -102,9 +106,11 @@ func NewService(users awardtracker.UserService, key []byte, opts Options) (*Serv
 	if err != nil {
 		return nil, err
 	}
+	m := newThrottleMetrics(opts.Registerer)
 	return &Service{users: users, key: key, ttl: opts.TokenTTL, cost: opts.BcryptCost, now: opts.Now, dummyHash: dummy,
-		logins: newLoginThrottle(opts.FreeLoginFailures, opts.MaxLoginBackoff),
-		hashes: hashSlots{sem: semaphore.NewWeighted(int64(opts.MaxConcurrentHashes)), wait: opts.HashWait},
+		logins:  newLoginThrottle(opts.FreeLoginFailures, opts.MaxLoginBackoff),
+		hashes:  hashSlots{sem: semaphore.NewWeighted(int64(opts.MaxConcurrentHashes)), wait: opts.HashWait, refused: m.busy},
+		metrics: m,
 	}, nil
 }
 
@@ -167,6 +173,7 @@ func (s *Service) LoginFrom(ctx context.Context, client, callsign, password stri
 	}
 	addr := clientPrefix(client)
 	if wait, ok := s.logins.admit(c, addr, s.now()); !ok {
+		s.metrics.backoff.Inc()
 		return nil, "", throttled(wait, "%s", retryAfterMessage(wait))
 	}
 	u, hash, err := s.users.FindUserByCallsign(ctx, c)

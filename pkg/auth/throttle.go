@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -51,6 +52,25 @@ const (
 // maxTrackedAccounts bounds the throttle's memory (about 200 bytes a
 // callsign). A variable so that tests can make it small.
 var maxTrackedAccounts = 100_000
+
+// throttleMetrics counts refusals:
+//
+//	awardtracker_auth_throttled_total{reason="backoff"}  logins refused while their callsign backs off
+//	awardtracker_auth_throttled_total{reason="busy"}     logins and registrations refused for want of a bcrypt slot
+type throttleMetrics struct {
+	backoff, busy prometheus.Counter
+}
+
+func newThrottleMetrics(reg prometheus.Registerer) throttleMetrics {
+	v := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "awardtracker_auth_throttled_total",
+		Help: "Logins and registrations refused with 429 by the auth service: reason backoff (the callsign's logins back off) or busy (too many passwords hashed at once).",
+	}, []string{"reason"})
+	if reg != nil {
+		reg.MustRegister(v)
+	}
+	return throttleMetrics{backoff: v.WithLabelValues("backoff"), busy: v.WithLabelValues("busy")}
+}
 
 // ThrottledError is returned when a login or registration must wait.
 // It unwraps to an awardtracker error with code ETOOMANY.
@@ -165,8 +185,9 @@ func clientPrefix(client string) netip.Prefix {
 
 // hashSlots bounds concurrent bcrypt work.
 type hashSlots struct {
-	sem  *semaphore.Weighted
-	wait time.Duration
+	sem     *semaphore.Weighted
+	wait    time.Duration
+	refused prometheus.Counter
 }
 
 // acquire takes a slot, waiting up to the configured time; release it with
@@ -190,6 +211,7 @@ func (h *hashSlots) acquire(ctx context.Context) (release func(), err error) {
 }
 
 func (h *hashSlots) busy() error {
+	h.refused.Inc()
 	return throttled(time.Second, "too many logins at once, try again in a second")
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/awardtracker/awardtracker/pkg/auth"
@@ -41,8 +44,9 @@ func tryLogin(t *testing.T, s *auth.Service, client, call, password string) stri
 
 func TestLogin_BacksOff(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	reg := prometheus.NewRegistry()
 	s, err := auth.NewService(newMemUsers(), key, auth.Options{BcryptCost: bcrypt.MinCost, Now: clk.Now,
-		FreeLoginFailures: 3, MaxLoginBackoff: 4 * time.Second})
+		FreeLoginFailures: 3, MaxLoginBackoff: 4 * time.Second, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +104,15 @@ func TestLogin_BacksOff(t *testing.T) {
 		}
 		step(guesser, "K0NONE", "guess", "wait 1s")
 	})
+	want := `
+# HELP awardtracker_auth_throttled_total Logins and registrations refused with 429 by the auth service: reason backoff (the callsign's logins back off) or busy (too many passwords hashed at once).
+# TYPE awardtracker_auth_throttled_total counter
+awardtracker_auth_throttled_total{reason="backoff"} 8
+awardtracker_auth_throttled_total{reason="busy"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestLogin_BoundedMemory(t *testing.T) {
