@@ -58,7 +58,7 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("web.rate-limit.health", "Requests per client address to /api/health, same syntax.").Default("5/s:10").StringVar(&c.rateHealth)
 	app.Flag("web.max-body-bytes", "Largest JSON request body accepted.").Default("65536").Int64Var(&c.maxBodyBytes)
 	app.Flag("web.max-import-bytes", "Largest ADIF upload accepted.").Default("67108864").Int64Var(&c.maxImportBytes)
-	app.Flag("web.max-connections", "Most connections open at once on each listener; more wait until one closes (0: no cap).").Default("1000").IntVar(&c.maxConnections)
+	app.Flag("web.max-connections", "Most connections open at once on each listener; a new one closes the longest idle one, or waits while all are busy (0: no cap).").Default("1000").IntVar(&c.maxConnections)
 	var trustedProxies string
 	app.Flag("web.trusted-proxies", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Real-IP are believed (rate limits per client behind them). Empty: none; the connection's address counts.").StringVar(&trustedProxies)
 	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)

@@ -331,11 +331,11 @@ func TestLogin_Throttled(t *testing.T) {
 	}
 }
 
-// TestMaxConnections: at the cap, a new connection waits until an open one
-// closes. (The check that it waits uses a deadline; a slow machine can only
-// make it pass wrongly, never fail wrongly.)
+// TestMaxConnections: at the cap, a new connection closes the one that has
+// waited longest without a request, so that idle connections cannot keep
+// clients out; when every connection is in the middle of a request, it
+// waits for one to end.
 func TestMaxConnections(t *testing.T) {
-	s := newTestServer(t, options{maxConnections: 1})
 	get := func(c net.Conn, r *bufio.Reader) (*http.Response, error) {
 		fmt.Fprintf(c, "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
 		resp, err := http.ReadResponse(r, nil)
@@ -345,24 +345,46 @@ func TestMaxConnections(t *testing.T) {
 		}
 		return resp, err
 	}
-	a, ra := s.rawConn()
-	if _, err := get(a, ra); err != nil {
-		t.Fatal(err)
-	}
-	// a stays open (keep-alive) and holds the only slot.
-	b, rb := s.rawConn()
-	b.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if resp, err := get(b, rb); err == nil {
-		t.Fatalf("second connection served (%s) while the first holds the only slot", resp.Status)
-	}
-	b.SetReadDeadline(time.Time{})
-	a.Close()
-	resp, err := http.ReadResponse(rb, nil)
-	if err != nil {
-		t.Fatalf("second connection after the first closed: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("status %d, want 200", resp.StatusCode)
-	}
+	t.Run("IdleMakeRoom", func(t *testing.T) {
+		s := newTestServer(t, options{maxConnections: 2})
+		_, ra := s.rawConn() // opened, never used
+		b, rb := s.rawConn()
+		c, rc := s.rawConn()
+		if resp, err := get(c, rc); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("new client with the cap taken by idle connections: %v %v, want 200", resp, err)
+		}
+		if _, err := ra.ReadByte(); err == nil {
+			t.Error("the oldest idle connection is still open")
+		}
+		if resp, err := get(b, rb); err != nil || resp.StatusCode != 200 {
+			t.Errorf("the younger idle connection: %v %v, want it kept and served", resp, err)
+		}
+	})
+	t.Run("BusyWait", func(t *testing.T) {
+		s := newTestServer(t, options{maxConnections: 1})
+		a, ra := s.rawConn()
+		body := `{"callsign":"K1A","password":"wrong horse"}`
+		fmt.Fprintf(a, "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+		// a is in the middle of its request and holds the only slot.
+		b, rb := s.rawConn()
+		b.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		// The check that b waits uses a deadline: a slow machine can only
+		// make it pass wrongly, never fail wrongly.
+		if resp, err := get(b, rb); err == nil {
+			t.Fatalf("second connection served (%s) while the first is mid-request in the only slot", resp.Status)
+		}
+		b.SetReadDeadline(time.Time{})
+		fmt.Fprint(a, body[10:])
+		if resp, err := http.ReadResponse(ra, nil); err != nil || resp.StatusCode != 401 {
+			t.Fatalf("first connection's request: %v %v, want 401", resp, err)
+		}
+		resp, err := http.ReadResponse(rb, nil)
+		if err != nil {
+			t.Fatalf("second connection once the first is idle: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("status %d, want 200", resp.StatusCode)
+		}
+	})
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/net/netutil"
 
 	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -89,9 +88,9 @@ type Config struct {
 	// MetricsSeparate serves /metrics only on the listener OpenMetrics
 	// opens, not on the API's.
 	MetricsSeparate bool
-	// MaxConnections caps the connections open at once on each listener;
-	// beyond it new connections wait in the kernel's queue until one
-	// closes. 0 means no cap.
+	// MaxConnections caps the connections open at once on each listener:
+	// a new one beyond it closes the longest idle one, or waits until a
+	// request ends when none is idle. 0 means no cap.
 	MaxConnections int
 	// IPExtractor says which address a request comes from (c.RealIP());
 	// nil means the TCP peer's. Set it to one that believes forwarding
@@ -201,13 +200,14 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Open starts serving on addr (":0" picks a free port).
 func (s *Server) Open(addr string) error {
-	ln, err := s.listen(addr)
+	ln, connState, err := s.listen(addr)
 	if err != nil {
 		return err
 	}
 	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.echo,
+		ConnState:         connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // ADIF uploads can be large
 		WriteTimeout:      5 * time.Minute,
@@ -226,7 +226,7 @@ func (s *Server) Open(addr string) error {
 // OpenMetrics serves /metrics alone on a second address, e.g. an internal
 // interface that only Prometheus reaches (with Config.MetricsSeparate).
 func (s *Server) OpenMetrics(addr string) error {
-	ln, err := s.listen(addr)
+	ln, connState, err := s.listen(addr)
 	if err != nil {
 		return err
 	}
@@ -244,6 +244,7 @@ func (s *Server) OpenMetrics(addr string) error {
 	// Prometheus, and must not hold a connection.
 	s.metricsSrv = &http.Server{
 		Handler:           secureHTTP(mux),
+		ConnState:         connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute,
@@ -260,18 +261,19 @@ func (s *Server) OpenMetrics(addr string) error {
 }
 
 // listen opens a TCP listener on addr, with the connection cap if one is
-// set. netutil.LimitListener stops accepting at the cap, so that a crowd of
-// idle connections cannot use up the process's file descriptors (which the
-// database needs too); idle ones are closed after IdleTimeout.
-func (s *Server) listen(addr string) (net.Listener, error) {
+// set (see connCap), so that a crowd of connections can neither use up the
+// process's file descriptors (which the database needs too) nor, by idling,
+// keep new clients out. The returned hook is the http.Server's ConnState.
+func (s *Server) listen(addr string) (net.Listener, func(net.Conn, http.ConnState), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if s.cfg.MaxConnections > 0 {
-		ln = netutil.LimitListener(ln, s.cfg.MaxConnections)
+	if s.cfg.MaxConnections <= 0 {
+		return ln, nil, nil
 	}
-	return ln, nil
+	c := newConnCap(ln, s.cfg.MaxConnections)
+	return c, c.connState, nil
 }
 
 // MetricsURL is the base URL of the metrics listener ("" without one).
