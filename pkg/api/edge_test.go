@@ -388,3 +388,35 @@ func TestMaxConnections(t *testing.T) {
 		}
 	})
 }
+
+// TestSecurityHeaders_Refusals: refusals carry the security headers too.
+func TestSecurityHeaders_Refusals(t *testing.T) {
+	s := newTestServer(t, options{authLimit: "2/h"}) // the 413 and the 400 spend it
+	for _, tc := range []struct {
+		method, path string
+		body         string
+		want         int
+	}{
+		{"GET", "/nowhere", "", 404},
+		{"POST", "/livez", "", 405},
+		{"POST", "/api/auth/register", `{"callsign":"` + strings.Repeat("x", 100<<10) + `"}`, 413},
+		{"POST", "/api/auth/login", `{}`, 400},
+		{"POST", "/api/auth/login", `{}`, 429},
+	} {
+		req, _ := http.NewRequest(tc.method, s.URL()+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+		for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy", "X-Request-Id"} {
+			if resp.Header.Get(h) == "" {
+				t.Errorf("%s %s (%d): no %s", tc.method, tc.path, resp.StatusCode, h)
+			}
+		}
+	}
+}
