@@ -391,7 +391,7 @@ func TestMaxConnections(t *testing.T) {
 
 // TestSecurityHeaders_Refusals: refusals carry the security headers too.
 func TestSecurityHeaders_Refusals(t *testing.T) {
-	s := newTestServer(t, options{authLimit: "2/h"}) // the 413 and the 400 spend it
+	s := newTestServer(t, options{authLimit: "2/h"}) // the 413 and the 401 spend it
 	for _, tc := range []struct {
 		method, path string
 		body         string
@@ -400,7 +400,7 @@ func TestSecurityHeaders_Refusals(t *testing.T) {
 		{"GET", "/nowhere", "", 404},
 		{"POST", "/livez", "", 405},
 		{"POST", "/api/auth/register", `{"callsign":"` + strings.Repeat("x", 100<<10) + `"}`, 413},
-		{"POST", "/api/auth/login", `{}`, 400},
+		{"POST", "/api/auth/login", `{}`, 401},
 		{"POST", "/api/auth/login", `{}`, 429},
 	} {
 		req, _ := http.NewRequest(tc.method, s.URL()+tc.path, strings.NewReader(tc.body))
