@@ -309,7 +309,8 @@ func TestMetricsListener_Headers(t *testing.T) {
 // TestLogin_Throttled: after the free attempts, logins for a callsign back
 // off with 429 and a Retry-After, whichever address they come from.
 func TestLogin_Throttled(t *testing.T) {
-	s := newTestServer(t, options{})
+	frozen := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := newTestServer(t, options{authNow: func() time.Time { return frozen }})
 	s.register("DL1OWN")
 	login := func(password string) *http.Response {
 		req, _ := http.NewRequest("POST", s.URL()+"/api/auth/login", strings.NewReader(`{"callsign":"DL1OWN","password":"`+password+`"}`))
@@ -364,8 +365,14 @@ func TestMaxConnections(t *testing.T) {
 		s := newTestServer(t, options{maxConnections: 1})
 		a, ra := s.rawConn()
 		body := `{"callsign":"K1A","password":"wrong horse"}`
-		fmt.Fprintf(a, "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
-		// a is in the middle of its request and holds the only slot.
+		fmt.Fprintf(a, "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", len(body))
+		// "100 Continue" says the handler is reading the body: a is in the
+		// middle of its request (no longer idle) and holds the only slot.
+		if cont, err := http.ReadResponse(ra, nil); err != nil || cont.StatusCode != 100 {
+			t.Fatalf("want 100 Continue first, got %v %v", cont, err)
+		}
+		fmt.Fprint(a, body[:10])
 		b, rb := s.rawConn()
 		b.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 		// The check that b waits uses a deadline: a slow machine can only

@@ -41,6 +41,8 @@ type options struct {
 	maxImportBytes  int64
 	metricsSeparate bool
 	maxConnections  int
+	// authNow is the auth service's clock (nil: time.Now).
+	authNow func() time.Time
 	// rate limits in ratelimit.ParsePolicy syntax; empty: none
 	apiLimit, authLimit, healthLimit string
 }
@@ -55,7 +57,7 @@ func newTestServer(t testing.TB, o options) *testServer {
 		t.Fatal(err)
 	}
 	users := sqlite.NewUserService(db)
-	authSvc, err := auth.NewService(users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost})
+	authSvc, err := auth.NewService(users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost, Now: o.authNow})
 	if err != nil {
 		t.Fatal(err)
 	}
