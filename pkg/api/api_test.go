@@ -516,7 +516,8 @@ func TestMetrics(t *testing.T) {
 	m := string(body)
 	for _, want := range []string{
 		`awardtracker_http_requests_total{code="404",host="",method="GET",url="unmatched"} 220`,
-		`awardtracker_http_requests_total{code="404",host="",method="OTHER",url="unmatched"} 220`,
+		// A known path asked with an unknown method is a 405, still unmatched.
+		`awardtracker_http_requests_total{code="405",host="",method="OTHER",url="unmatched"} 220`,
 		`awardtracker_http_requests_total{code="404",host="",method="GET",url="/api/awards/:id"} 220`,
 		`awardtracker_cache_hits_total{cache="award"} 219`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.1"}`,

@@ -21,7 +21,7 @@ func (s *Server) registerSyncRoutes() {
 	g := s.echo.Group("/api/sync", s.limited(s.requireUser)...)
 	g.POST("/lotw", s.handleSyncCreate(awardtracker.SourceLoTW))
 	g.POST("/dcl", s.handleSyncCreate(awardtracker.SourceDCL))
-	g.GET("/jobs/:id", s.handleSyncJobView)
+	getAndHead(g, "/jobs/:id", s.handleSyncJobView)
 }
 
 type loTWCredentialsRequest struct {
