@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ type config struct {
 	rateHealth     string
 	maxBodyBytes   int64
 	maxImportBytes int64
+	maxConnections int
+	trustedProxies []netip.Prefix
 	dbPath         string
 	demo           bool
 	cacheTTL       time.Duration
@@ -58,6 +61,9 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("web.rate-limit.health", "Requests per client address to /api/health, same syntax.").Default("5/s:10").StringVar(&c.rateHealth)
 	app.Flag("web.max-body-bytes", "Largest JSON request body accepted.").Default("65536").Int64Var(&c.maxBodyBytes)
 	app.Flag("web.max-import-bytes", "Largest ADIF upload accepted.").Default("67108864").Int64Var(&c.maxImportBytes)
+	app.Flag("web.max-connections", "Most connections open at once on each listener; a new one closes the longest idle one, or waits while all are busy (0: no cap).").Default("1000").IntVar(&c.maxConnections)
+	var trustedProxies string
+	app.Flag("web.trusted-proxies", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Real-IP are believed (rate limits per client behind them). Empty: none; the connection's address counts.").StringVar(&trustedProxies)
 	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)
 	app.Flag("demo", "Seed a demo account with a few thousand QSOs on an empty database, and show a LoTW sync against a local fake LoTW.").BoolVar(&c.demo)
 	app.Flag("cache.ttl", "How long cached statistics and award progress stay valid (0 disables caching).").Default("5m").DurationVar(&c.cacheTTL)
@@ -96,8 +102,23 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	if c.secretsKey != "" && len(c.secretsKey) < 32 {
 		return nil, fmt.Errorf("--secrets.key must be at least 32 characters")
 	}
+	// The operator token opens /metrics and the operator routes, and is
+	// guessed online only at the API rate limit; a short one would still
+	// fall to patience.
+	if c.operatorToken != "" && len(c.operatorToken) < minOperatorTokenLength {
+		return nil, fmt.Errorf("--web.operator-token must be at least %d characters (e.g. openssl rand -hex 32)", minOperatorTokenLength)
+	}
+	if c.maxConnections < 0 {
+		return nil, fmt.Errorf("--web.max-connections must be 0 (no cap) or more")
+	}
+	if c.trustedProxies, err = ratelimit.ParseTrustedProxies(trustedProxies); err != nil {
+		return nil, fmt.Errorf("--web.trusted-proxies: %w", err)
+	}
 	return &c, nil
 }
+
+// minOperatorTokenLength is the shortest --web.operator-token accepted.
+const minOperatorTokenLength = 16
 
 // errExit asks main to exit with code without starting: help was shown.
 type errExit struct{ code int }

@@ -115,7 +115,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		return nil, fmt.Errorf("token signing key: %w", err)
 	}
 	users := sqlite.NewUserService(db)
-	authSvc, err := auth.NewService(users, key, auth.Options{})
+	authSvc, err := auth.NewService(users, key, auth.Options{Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
@@ -141,12 +141,19 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		log.Warn("No --web.operator-token: /metrics and the detailed /api/health are public and the operator endpoints are disabled")
 	}
 	rl := ratelimit.NewMetrics(reg)
+	// Behind trusted proxies, the client is who they say; otherwise the
+	// limiters key by the connection's address, as they do by default.
+	clientIP := ratelimit.TrustedProxies(cfg.trustedProxies)
+	var limitOpts []ratelimit.Option
+	if len(cfg.trustedProxies) > 0 {
+		limitOpts = append(limitOpts, ratelimit.WithIPExtractor(clientIP))
+	}
 	limit := func(name, spec string) echo.MiddlewareFunc {
 		rate, burst, _ := ratelimit.ParsePolicy(spec) // validated by parseConfig
 		if rate <= 0 {
 			return nil
 		}
-		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl).Middleware()
+		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl, limitOpts...).Middleware()
 	}
 	srv, err := api.NewServer(api.Config{
 		APILimit: limit("api", cfg.rateAPI), AuthLimit: limit("auth", cfg.rateAuth), HealthLimit: limit("health", cfg.rateHealth),
@@ -154,7 +161,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		Invalidator: invalidator, StatsCache: statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
 		Registerer: reg, Gatherer: reg, Logger: log, OperatorToken: cfg.operatorToken,
 		MaxBodyBytes: cfg.maxBodyBytes, MaxImportBytes: cfg.maxImportBytes, Started: started,
-		MetricsSeparate: cfg.metricsAddress != "",
+		MetricsSeparate: cfg.metricsAddress != "", MaxConnections: cfg.maxConnections, IPExtractor: clientIP,
 	})
 	if err != nil {
 		return nil, err

@@ -20,8 +20,8 @@ import (
 
 func (s *Server) registerQSORoutes() {
 	g := s.echo.Group("/api/qsos", s.limited(s.requireUser)...)
-	g.GET("", s.handleQSOIndex)
-	g.GET("/stats", s.handleStatsView)
+	getAndHead(g, "", s.handleQSOIndex)
+	getAndHead(g, "/stats", s.handleStatsView)
 	g.POST("/import", s.handleQSOImport)
 	g.DELETE("/:id", s.handleQSODelete)
 }
@@ -138,6 +138,9 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 		return err
 	}
 	req := c.Request()
+	if err := refuseDeclaredLength(req, s.cfg.MaxImportBytes); err != nil {
+		return err
+	}
 	limited := &limitedReader{r: req.Body, n: s.cfg.MaxImportBytes, max: s.cfg.MaxImportBytes}
 	var body io.Reader = limited
 	if mt, params, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
@@ -147,13 +150,19 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 		}
 		body = part
 	}
-	f, err := spool.File(body, "", "awardtracker-import-*.adi")
+	// Whatever fails while reading the upload is the client's doing (a
+	// multipart body cut off before its closing boundary, a connection
+	// dropped mid-body); only a failure to write the spool file is ours.
+	upload := &readErrReader{r: body}
+	f, err := spool.File(upload, "", "awardtracker-import-*.adi")
 	switch {
 	case err == nil:
 	case limited.exceeded:
 		return limited.check(err)
 	case limited.readErr != nil:
 		return awardtracker.WrapError(awardtracker.EINVALID, "the upload was interrupted", err)
+	case upload.err != nil:
+		return awardtracker.WrapError(awardtracker.EINVALID, "malformed multipart body: it ends before its closing boundary", err)
 	default:
 		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "cannot store the upload", err)
 	}
@@ -217,7 +226,22 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 
 func (l *limitedReader) check(err error) error {
 	if l.exceeded {
-		return awardtracker.Errorf(awardtracker.ETOOLARGE, "import body over the limit of %d bytes", l.max)
+		return tooLarge(l.max)
 	}
 	return err
+}
+
+// readErrReader remembers the error (other than EOF) its reader returned,
+// so that a failed copy can tell a bad upload from a full disk.
+type readErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
