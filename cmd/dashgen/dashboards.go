@@ -304,7 +304,7 @@ func (b *board) sloPanels(s slo) {
 	})
 	b.stat(panel{
 		title: "Latency error budget left (" + human(s.period) + ")", unit: "percentunit", span: 8, threshold: ptr(0.0), lowIsBad: true,
-		desc: "Share of the " + human(s.period) + " latency error budget not yet spent: 1 minus the share of slow API requests over " + human(s.period) +
+		desc: fmt.Sprintf("Share of the %d-day", days(s.period)) + " latency error budget not yet spent: 1 minus the share of slow API requests over " + human(s.period) +
 			" divided by " + pct(s.budget) + ". Negative once the SLO is missed.",
 		targets: []target{{expr: `1 - slo:sli_error:ratio_rate` + s.period + `{` + ssel + `} / ` + budget, legend: "{{instance}}"}},
 	})

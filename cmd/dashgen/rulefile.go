@@ -46,11 +46,11 @@ func (f ruleFile) render() ([]byte, error) {
 		for _, r := range g.rules {
 			rules.Content = append(rules.Content, r.node())
 		}
-		gn := yamlMap("name", yamlStr(g.name), "rules", rules)
+		gn := yamlMap(yamlStr("name"), yamlStr(g.name), yamlStr("rules"), rules)
 		gn.HeadComment = comment(g.comment)
 		groups.Content = append(groups.Content, gn)
 	}
-	root := yamlMap("groups", groups)
+	root := yamlMap(yamlStr("groups"), groups)
 	root.HeadComment = comment(f.header)
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
@@ -100,12 +100,9 @@ func yamlStr(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag
 
 func yamlSeq() *yaml.Node { return &yaml.Node{Kind: yaml.SequenceNode} }
 
-func yamlMap(kvs ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode}
-	for i := 0; i+1 < len(kvs); i += 2 {
-		n.Content = append(n.Content, yamlStr(kvs[i].(string)), kvs[i+1].(*yaml.Node))
-	}
-	return n
+// yamlMap is a mapping of keys and values, alternating.
+func yamlMap(keysAndValues ...*yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Content: keysAndValues}
 }
 
 // comment turns prose (one paragraph per blank line) into YAML comment
