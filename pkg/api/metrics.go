@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -95,35 +97,54 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		start := time.Now()
 		err := next(c)
-		// An error becomes the response after this returns (handleError),
-		// unless the handler had already sent one.
-		code := c.Response().Status
-		if err != nil && !c.Response().Committed {
-			code, _ = statusOf(err)
-		}
 		route, method := routeOf(c), methodOf(c)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+		m.requests.WithLabelValues(route, method, strconv.Itoa(statusFor(c, err))).Inc()
 		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		return err
 	}
 }
 
+// recoverPanics turns a handler's panic into an error with the panicking
+// goroutine's stack, returned up the chain like any other failure: the
+// metrics count it as a 500 and logRequests logs it once, with the stack,
+// instead of Echo printing the stack on its own logger.
+var recoverPanics = middleware.RecoverWithConfig(middleware.RecoverConfig{
+	DisableStackAll:     true,
+	DisableErrorHandler: true,
+	LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+		return fmt.Errorf("panic: %w\n%s", err, stack)
+	},
+})
+
+// statusFor is the status a request is answered with: a handler's error
+// becomes the response only after the middleware has returned
+// (handleError), unless the handler had already sent one.
+func statusFor(c echo.Context, err error) int {
+	if err != nil && !c.Response().Committed {
+		st, _ := statusOf(err)
+		return st
+	}
+	return c.Response().Status
+}
+
 // logRequests logs one line per request: route, status, duration, request
-// id. Paths and query strings are not logged as given (they may carry
+// id, and for a server error the error itself (the one line it gets).
+// Paths and query strings are not logged as given (they may carry
 // anything); the route template says what was asked. Successful requests
 // are counted and timed in the metrics, so their line is debug; refusals
-// are worth a line at info, server errors at warn.
+// are worth a line at info, a 5xx a handler chose (a health check's 503)
+// at warn, a failure at error. The probes and /metrics log only failures.
 func (s *Server) logRequests() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
 			err := next(c)
-			st := c.Response().Status
-			if err != nil {
-				st, _ = statusOf(err)
-			}
+			st := statusFor(c, err)
+			failed := st >= 500 && err != nil
 			level := slog.LevelDebug
 			switch {
+			case failed:
+				level = slog.LevelError
 			case st >= 500:
 				level = slog.LevelWarn
 			case st >= 400:
@@ -135,12 +156,19 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 			}
 			switch c.Path() {
 			case "/metrics", "/livez", "/readyz":
-				return err
+				if !failed {
+					return err
+				}
 			}
-			s.log.LogAttrs(ctx, level, "Request",
+			attrs := []slog.Attr{
 				slog.String("method", methodOf(c)), slog.String("route", routeOf(c)), slog.Int("status", st),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)))
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			}
+			if failed {
+				attrs = append(attrs, slog.Any("err", err))
+			}
+			s.log.LogAttrs(ctx, level, "Request", attrs...)
 			return err
 		}
 	}

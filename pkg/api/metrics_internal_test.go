@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -155,6 +158,53 @@ func TestMetrics_OtherMethodsBounded(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestLogRequests_OneLinePerFailure: a request that fails with a 5xx is
+// logged once, at error, with its route and the error (it was logged twice,
+// by the request logger and the error handler). A 5xx the handler chose
+// itself is a warning without an err.
+func TestLogRequests_OneLinePerFailure(t *testing.T) {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	s, err := NewServer(Config{Registerer: reg, Gatherer: reg, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.echo.GET("/fail/:id", func(echo.Context) error { return errors.New("disk on fire") })
+	s.echo.GET("/boom", func(echo.Context) error { panic("boom") })
+	s.echo.GET("/busy", func(c echo.Context) error { return c.NoContent(http.StatusServiceUnavailable) })
+	for _, tc := range []struct {
+		target, level, route, err string
+	}{
+		{"/fail/7?secret=x", "ERROR", "/fail/:id", "disk on fire"},
+		{"/boom", "ERROR", "/boom", "boom"},
+		{"/busy", "WARN", "/busy", ""},
+	} {
+		logs.Reset()
+		s.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, tc.target, nil))
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		if len(lines) != 1 {
+			t.Errorf("%s: got %d log lines, want 1:\n%s", tc.target, len(lines), logs.String())
+			continue
+		}
+		var line map[string]any
+		if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line["level"] != tc.level || line["route"] != tc.route || line["status"] == nil {
+			t.Errorf("%s: got %v, want level %s, route %s and a status", tc.target, line, tc.level, tc.route)
+		}
+		if got, _ := line["err"].(string); !strings.Contains(got, tc.err) || (tc.err == "") != (line["err"] == nil) {
+			t.Errorf("%s: err %v, want %q", tc.target, line["err"], tc.err)
+		}
+		if got, _ := line["err"].(string); tc.target == "/boom" && !strings.Contains(got, "goroutine") {
+			t.Errorf("/boom: err %q, want the panic's stack", got)
+		}
+		if strings.Contains(lines[0], "secret") {
+			t.Errorf("%s: the raw query reached the log: %s", tc.target, lines[0])
 		}
 	}
 }

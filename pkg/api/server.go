@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/awardtracker/awardtracker/pkg/auth"
@@ -169,7 +168,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(secureEcho)
 	e.Use(s.logRequests())
 	e.Use(metrics.middleware)
-	e.Use(middleware.Recover())
+	e.Use(recoverPanics)
 	e.Use(s.methodNotAllowed)
 
 	s.registerHealthRoutes()
