@@ -154,7 +154,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		Invalidator: invalidator, StatsCache: statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
 		Registerer: reg, Gatherer: reg, Logger: log, OperatorToken: cfg.operatorToken,
 		MaxBodyBytes: cfg.maxBodyBytes, MaxImportBytes: cfg.maxImportBytes, Started: started,
-		MetricsSeparate: cfg.metricsAddress != "",
+		MetricsSeparate: cfg.metricsAddress != "", Version: version(),
 	})
 	if err != nil {
 		return nil, err
