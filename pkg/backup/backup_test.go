@@ -82,7 +82,9 @@ func TestWriteFile(t *testing.T) {
 			t.Errorf("backup holds %d QSOs, want 502", got)
 		}
 		// From the file, as `awardtracker backup` does, over an older backup.
-		src := backup.SourceFunc(func(ctx context.Context, to string) error { return sqlite.BackupFile(ctx, filepath.Join(dir, "live.db"), to) })
+		src := backup.SourceFunc(func(ctx context.Context, to string) error {
+			return sqlite.BackupFile(ctx, filepath.Join(dir, "live.db"), to)
+		})
 		if _, err := backup.WriteFile(ctx, src, path); err != nil {
 			t.Fatal(err)
 		}
