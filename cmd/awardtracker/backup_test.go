@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -110,8 +111,10 @@ func TestBackup_UnderLoad(t *testing.T) {
 
 	// seen[user] maps a number of QSOs to the statistics the service
 	// served when the user had exactly that many.
+	// latest[user] is the most QSOs the user is known to have had.
 	var mu sync.Mutex
 	seen := map[string]map[int]awardtracker.Stats{}
+	latest := map[string]int{}
 	record := func(user string, st awardtracker.Stats) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -119,6 +122,7 @@ func TestBackup_UnderLoad(t *testing.T) {
 			seen[user] = map[int]awardtracker.Stats{}
 		}
 		seen[user][st.Total] = st
+		latest[user] = max(latest[user], st.Total)
 	}
 	var stop atomic.Bool
 	var imports atomic.Int64
@@ -168,12 +172,24 @@ func TestBackup_UnderLoad(t *testing.T) {
 
 	// Backups one after the other while the load runs, until one was taken
 	// while the sync was running and one after it finished.
+	// floors[path] is what each user had before the backup began: the
+	// backup must hold at least that (a copy of the database file alone,
+	// without the write-ahead log, would not).
 	var backups []string
+	floors := map[string]map[string]int{}
 	syncDone := false
 	for i := 0; ; i++ {
 		call(t, "GET", c.URL+"/api/sync/jobs/"+job.ID, syncTok, nil, &job)
 		finished := job.Status != awardtracker.JobRunning
+		if finished && !syncDone {
+			var st awardtracker.Stats
+			call(t, "GET", c.URL+"/api/qsos/stats", syncTok, nil, &st)
+			record("N0SYNC", st)
+		}
 		path := filepath.Join(dir, fmt.Sprintf("backup-%d.db", i))
+		mu.Lock()
+		floors[path] = maps.Clone(latest)
+		mu.Unlock()
 		if out, err := runBackupChild(t, "--db.path="+dbPath, "--to="+path); err != nil {
 			t.Fatalf("backup %d: %v\n%s", i, err, out)
 		}
@@ -183,9 +199,6 @@ func TestBackup_UnderLoad(t *testing.T) {
 				t.Fatalf("sync: %+v", job)
 			}
 			if !syncDone {
-				var st awardtracker.Stats
-				call(t, "GET", c.URL+"/api/qsos/stats", syncTok, nil, &st)
-				record("N0SYNC", st)
 				syncDone = true
 				continue // one more, after the sync
 			}
@@ -207,6 +220,9 @@ func TestBackup_UnderLoad(t *testing.T) {
 		for user, n := range countQSOs(t, path) {
 			if _, ok := seen[user][n[0]]; !ok {
 				t.Errorf("%s: %s has %d QSOs, a state the service never had (an import or sync half applied)", filepath.Base(path), user, n[0])
+			}
+			if floor := floors[path][user]; n[0] < floor {
+				t.Errorf("%s: %s has %d QSOs, fewer than the %d committed before the backup began", filepath.Base(path), user, n[0], floor)
 			}
 			if user == "N0SYNC" && n[1] != 0 && n[1] != syncN {
 				t.Errorf("%s: %d LoTW-confirmed QSOs of the sync's %d", filepath.Base(path), n[1], syncN)

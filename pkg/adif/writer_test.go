@@ -135,3 +135,14 @@ func TestWriter_Error(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func BenchmarkWriteQSO(b *testing.B) {
+	at := time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC)
+	q := awardtracker.QSO{StationCallsign: "DL1ABC", Call: "K1ABC", Start: time.Date(2024, 2, 29, 23, 59, 58, 0, time.UTC),
+		Band: "20m", FreqMHz: 14.07415, Mode: "MFSK", Submode: "FT4", ModeGroup: awardtracker.ModeGroupData, DXCC: 291,
+		Country: "UNITED STATES OF AMERICA", State: "CT", CQZone: 5, ITUZone: 8, Grid: "FN31", LoTWConfirmed: true, LoTWConfirmedAt: &at}
+	w := adif.NewWriter(io.Discard)
+	for b.Loop() {
+		w.WriteQSO(&q)
+	}
+}
