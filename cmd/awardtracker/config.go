@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	promversion "github.com/prometheus/common/version"
 
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
@@ -76,7 +77,7 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	// Backups: the flags of scheduled snapshots, and the backup command.
 	// Serving stays the default command, so that `awardtracker --flags`
 	// (Dockerfile, compose) keeps working.
-	app.Version(version())
+	app.Version(promversion.Print("awardtracker"))
 	app.Flag("backup.dir", "Directory for scheduled backups of the database (created 0700); needed with --backup.interval.").StringVar(&c.backupDir)
 	app.Flag("backup.interval", "How often the running service writes a backup to --backup.dir (0 disables).").Default("0").DurationVar(&c.backupInterval)
 	app.Flag("backup.keep", "How many of the newest scheduled backups to keep.").Default("7").IntVar(&c.backupKeep)
