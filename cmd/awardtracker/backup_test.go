@@ -376,6 +376,14 @@ func TestBackupCommand(t *testing.T) {
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {
 		t.Error("backup created the missing database")
 	}
+	live := filepath.Join(dir, "live.db")
+	os.WriteFile(live, []byte("not touched"), 0o600)
+	if code := run(context.Background(), []string{"backup", "--db.path=" + live, "--to=" + live}, &out, &errOut, nil); code != 2 {
+		t.Errorf("backup over the database itself: exit %d, want 2", code)
+	}
+	if b, _ := os.ReadFile(live); string(b) != "not touched" {
+		t.Errorf("the database was replaced: %q", b)
+	}
 	for _, args := range [][]string{{"backup"}, {"--backup.interval=1h"}, {"--backup.keep=0"}, {"--backup.interval=-1s", "--backup.dir=x"}} {
 		if code := run(context.Background(), args, &out, &errOut, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

@@ -221,6 +221,14 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 // runBackup is the backup command: a consistent copy of the database file,
 // which a running service may have open, written safely to --to.
 func runBackup(ctx context.Context, cfg *config, log *slog.Logger) int {
+	// Renaming the backup over the live database would swap it under the
+	// running service, which would go on writing to the unlinked file.
+	if dbFile, err := os.Stat(cfg.dbPath); err == nil {
+		if to, err := os.Stat(cfg.backupTo); err == nil && os.SameFile(dbFile, to) {
+			log.Error("Backup refused: --to is the database itself", "path", cfg.backupTo)
+			return 2
+		}
+	}
 	src := backup.SourceFunc(func(ctx context.Context, path string) error {
 		return sqlite.BackupFile(ctx, cfg.dbPath, path)
 	})

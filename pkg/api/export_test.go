@@ -298,3 +298,33 @@ func TestExport_Filters(t *testing.T) {
 		}
 	}
 }
+
+// TestExport_ErrDatabase: an export that cannot read the database answers
+// 503 with the error body, not a 200 whose file is empty or cut short.
+func TestExport_ErrDatabase(t *testing.T) {
+	s := newTestServer(t, options{})
+	tok := s.register("N0CALL")
+	s.importFile(tok, "log", "own-log.adi")
+	// The user is found, reading the QSOs fails.
+	if _, err := s.db.SQLDB().Exec("ALTER TABLE qsos RENAME TO qsos_away"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := httpGet(s.URL()+"/api/qsos/export", tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.status != 500 || resp.header.Get("Content-Disposition") != "" || bytes.Contains(resp.body, []byte("<EOH>")) {
+		t.Errorf("export with the QSOs unreadable: %d %q %s, want a 500 error and no file", resp.status, resp.header.Get("Content-Disposition"), resp.body)
+	}
+	if _, err := s.db.SQLDB().Exec("ALTER TABLE qsos_away RENAME TO qsos"); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(s.export(tok, "")), "<EOR>"); n != 12 {
+		t.Errorf("export after the table is back: %d records, want 12", n)
+	}
+	s.db.Close()
+	st, body := s.do("GET", "/api/qsos/export", tok, nil)
+	if st != 503 || !strings.Contains(string(body), `"code":"unavailable"`) {
+		t.Errorf("export with the database closed: %d %s, want 503 unavailable", st, body)
+	}
+}
