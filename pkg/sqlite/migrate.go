@@ -85,5 +85,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := conn.Exec("DROP INDEX IF EXISTS idx_qsos_user_band").Error; err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	// Step 2: sync errors that may quote a password (syncstate.go).
+	if err := conn.Transaction(scrubQuotedSyncErrors); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
 	return nil
 }
