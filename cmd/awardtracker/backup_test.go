@@ -384,7 +384,7 @@ func TestBackupCommand(t *testing.T) {
 	if b, _ := os.ReadFile(live); string(b) != "not touched" {
 		t.Errorf("the database was replaced: %q", b)
 	}
-	for _, args := range [][]string{{"backup"}, {"--backup.interval=1h"}, {"--backup.keep=0"}, {"--backup.interval=-1s", "--backup.dir=x"}} {
+	for _, args := range [][]string{{"backup"}, {"--backup.interval=1h"}, {"--backup.keep=0"}, {"--backup.interval=-1s", "--backup.dir=x"}, {"--backup.interval=10ms", "--backup.dir=x"}} {
 		if code := run(context.Background(), args, &out, &errOut, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}

@@ -85,7 +85,7 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	// (Dockerfile, compose) keeps working.
 	app.Version(promversion.Print("awardtracker"))
 	app.Flag("backup.dir", "Directory for scheduled backups of the database (created 0700); needed with --backup.interval.").StringVar(&c.backupDir)
-	app.Flag("backup.interval", "How often the running service writes a backup to --backup.dir (0 disables).").Default("0").DurationVar(&c.backupInterval)
+	app.Flag("backup.interval", "How often the running service writes a backup to --backup.dir (0 disables); the first is due one interval after the newest backup there, at once if there is none.").Default("0").DurationVar(&c.backupInterval)
 	app.Flag("backup.keep", "How many of the newest scheduled backups to keep.").Default("7").IntVar(&c.backupKeep)
 	app.Command("serve", "Serve the API (the default command).").Default()
 	backupCmd := app.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
@@ -100,8 +100,9 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	}
 	c.command = command
 	switch {
-	case c.backupInterval < 0:
-		return nil, fmt.Errorf("--backup.interval must not be negative")
+	case c.backupInterval < 0 || (c.backupInterval > 0 && c.backupInterval < time.Second):
+		// Backups are named to the second.
+		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")
 	case c.backupInterval > 0 && c.backupDir == "":
 		return nil, fmt.Errorf("--backup.interval needs --backup.dir")
 	case c.backupKeep < 1:

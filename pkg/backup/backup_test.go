@@ -195,26 +195,31 @@ func TestScheduler(t *testing.T) {
 			t.Fatalf("no metric %s", name)
 			return 0
 		}
+		// No backup in the directory yet: the first is taken at once.
 		start := time.Now()
+		synctest.Wait()
+		first := start.UTC().Format("awardtracker-20060102T150405Z.db")
+		if got := backups(t, bdir); !slices.Equal(got, []string{first}) {
+			t.Fatalf("at start: backups %v, want [%s]", got, first)
+		}
+		if got, want := gauge("awardtracker_backup_last_success_timestamp_seconds"), float64(start.Unix()); got != want {
+			t.Errorf("last success %v, want %v", got, want)
+		}
 		time.Sleep(time.Hour - time.Second)
 		synctest.Wait()
-		if got := backups(t, bdir); len(got) != 0 || gauge("awardtracker_backup_last_success_timestamp_seconds") != 0 {
-			t.Fatalf("before the first interval: backups %v", got)
+		if got := backups(t, bdir); len(got) != 1 {
+			t.Fatalf("before one interval: backups %v", got)
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
-		first := start.Add(time.Hour).UTC().Format("awardtracker-20060102T150405Z.db")
-		if got := backups(t, bdir); !slices.Equal(got, []string{first}) {
-			t.Fatalf("after one interval: backups %v, want [%s]", got, first)
+		if got := backups(t, bdir); len(got) != 2 {
+			t.Fatalf("after one interval: backups %v, want two", got)
 		}
-		if got, want := gauge("awardtracker_backup_last_success_timestamp_seconds"), float64(start.Add(time.Hour).Unix()); got != want {
-			t.Errorf("last success %v, want %v", got, want)
-		}
-		time.Sleep(2 * time.Hour)
+		time.Sleep(time.Hour)
 		synctest.Wait()
 		got := backups(t, bdir)
 		if len(got) != 2 || got[0] == first {
-			t.Fatalf("after three intervals: backups %v, want the two newest", got)
+			t.Fatalf("after two intervals: backups %v, want the two newest", got)
 		}
 		if _, err := os.Stat(filepath.Join(bdir, "keep-me.db")); err != nil {
 			t.Errorf("pruning removed a file that is not a backup: %v", err)
@@ -243,12 +248,17 @@ func TestScheduler(t *testing.T) {
 		cancel()
 		<-done
 
-		// A restart after a crash in the middle of a backup.
+		// A restart half an interval after the newest backup, after a crash
+		// in the middle of a backup: the leftover goes, the last success
+		// comes from the directory, the next backup is due half an
+		// interval later, not at once and not a whole interval later.
 		newest := backups(t, bdir)[1]
 		leftover := filepath.Join(bdir, ".awardtracker-x.db.tmp-123")
 		os.WriteFile(leftover, []byte("half"), 0o600)
+		time.Sleep(30 * time.Minute)
 		reg = prometheus.NewRegistry()
-		if _, err := backup.New(backup.Options{Dir: bdir, Interval: time.Hour, Keep: 2, Source: src, Registerer: reg}); err != nil {
+		s, err = backup.New(backup.Options{Dir: bdir, Interval: time.Hour, Keep: 2, Source: src, Registerer: reg})
+		if err != nil {
 			t.Fatal(err)
 		}
 		taken, _ := time.Parse("awardtracker-20060102T150405Z.db", newest)
@@ -258,6 +268,21 @@ func TestScheduler(t *testing.T) {
 		if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 			t.Errorf("the crash's temporary file is still there: %v", err)
 		}
+		ctx, cancel = context.WithCancel(t.Context())
+		done = make(chan struct{})
+		go func() { defer close(done); s.Run(ctx) }()
+		time.Sleep(30*time.Minute - time.Second)
+		synctest.Wait()
+		if got := backups(t, bdir); got[1] != newest {
+			t.Errorf("after the restart, a backup before it was due: %v", got)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := backups(t, bdir); got[1] == newest {
+			t.Errorf("after the restart, no backup when one was due: %v", got)
+		}
+		cancel()
+		<-done
 	})
 }
 

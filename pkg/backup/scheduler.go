@@ -39,6 +39,7 @@ type Options struct {
 type Scheduler struct {
 	opts    Options
 	metrics *metrics
+	newest  time.Time // when the newest backup in the directory was taken at New
 }
 
 // New checks opts, creates the directory, removes temporary files a crash
@@ -78,6 +79,7 @@ func New(opts Options) (*Scheduler, error) {
 	}
 	if n := len(backups); n > 0 {
 		newest := backups[n-1]
+		s.newest = newest.taken
 		m.lastSuccess.Set(float64(newest.taken.Unix()))
 		if fi, err := os.Stat(newest.path); err == nil {
 			m.size.Set(float64(fi.Size()))
@@ -86,10 +88,15 @@ func New(opts Options) (*Scheduler, error) {
 	return s, nil
 }
 
-// Run takes a backup every interval until ctx is done. A failed backup is
-// logged and counted, and the next tick tries again; Run never gives up.
+// Run takes a backup every interval until ctx is done. The first is due
+// one interval after the newest backup already in the directory (at once
+// if there is none, or it is older), so that restarts neither skip backups
+// nor add any: a service restarted more often than the interval still
+// takes one per interval. A failed backup is logged and counted, and the
+// next one is due an interval later; Run never gives up.
 func (s *Scheduler) Run(ctx context.Context) {
-	t := time.NewTicker(s.opts.Interval)
+	wait := s.newest.Add(s.opts.Interval).Sub(s.opts.Now())
+	t := time.NewTimer(min(max(wait, 0), s.opts.Interval))
 	defer t.Stop()
 	for {
 		select {
@@ -97,6 +104,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			s.Once(ctx) // logged and counted by Once
+			t.Reset(s.opts.Interval)
 		}
 	}
 }
