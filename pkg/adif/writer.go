@@ -18,10 +18,15 @@ import (
 // Version is the ADIF version the Writer writes.
 const Version = "3.1.6"
 
-// Writer writes an ADI file: an optional header, then records. Every value
-// is written as ASCII (see ASCII), so that a reader counting bytes and one
-// counting characters agree on every length. Errors are sticky: after the
-// first one, writes do nothing and Flush returns it.
+// Writer writes an ADI file: a header, then records. Every value is written
+// as ASCII (see ASCII), so that a reader counting bytes and one counting
+// characters agree on every length. Errors are sticky: after the first
+// one, writes do nothing and Flush returns it.
+//
+// It is written here rather than taken from a library: an ADI field is
+// <NAME:length>value, a few lines of code, and the Go ADIF libraries
+// (Matir/adifparser, untagged, last changed 2023) neither limit values to
+// ASCII nor know the domain's QSO; the reader beside it is ours too.
 type Writer struct {
 	w   *bufio.Writer
 	err error
