@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,4 +328,27 @@ func TestExport_ErrDatabase(t *testing.T) {
 	if st != 503 || !strings.Contains(string(body), `"code":"unavailable"`) {
 		t.Errorf("export with the database closed: %d %s, want 503 unavailable", st, body)
 	}
+}
+
+// TestExport_Concurrent: more exports at once than are written at a time
+// all get their whole file.
+func TestExport_Concurrent(t *testing.T) {
+	s := newTestServer(t, options{})
+	tok := s.register("N0CALL")
+	s.importFile(tok, "log", "own-log.adi")
+	want := records(s.export(tok, ""))
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() {
+			resp, err := httpGet(s.URL()+"/api/qsos/export", tok)
+			if err != nil || resp.status != 200 {
+				t.Errorf("export: %v %v", resp, err)
+				return
+			}
+			if got := records(resp.body); got != want {
+				t.Errorf("a concurrent export differs:\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -22,7 +22,7 @@ func (s *Server) registerQSORoutes() {
 	g := s.echo.Group("/api/qsos", s.limited(s.requireUser)...)
 	g.GET("", s.handleQSOIndex)
 	g.GET("/stats", s.handleStatsView)
-	g.GET("/export", s.handleQSOExport)
+	g.GET("/export", s.handleQSOExport(maxConcurrentExports))
 	g.POST("/import", s.handleQSOImport)
 	g.DELETE("/:id", s.handleQSODelete)
 }
