@@ -50,7 +50,7 @@ func (s *Server) handleQSOExport(slots int) echo.HandlerFunc {
 			return err
 		}
 		defer e.file.Close()
-		return s.sendExport(c, e)
+		return sendExport(c, e)
 	}
 }
 
@@ -130,7 +130,7 @@ func (s *Server) writeExport(c echo.Context, f awardtracker.ExportFilter) (_ *ex
 }
 
 // sendExport answers the spool file as an attachment.
-func (s *Server) sendExport(c echo.Context, e *export) error {
+func sendExport(c echo.Context, e *export) error {
 	h := c.Response().Header()
 	h.Set("Content-Disposition", `attachment; filename="`+e.filename+`"`)
 	h.Set(echo.HeaderContentLength, strconv.FormatInt(e.size, 10))
