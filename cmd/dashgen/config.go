@@ -52,6 +52,11 @@ type config struct {
 	// syncStaleIntervals is how many intervals without a successful sync
 	// make a source stale.
 	syncStaleIntervals int
+
+	// backupStaleIntervals is how many --backup.interval periods (the
+	// service exports it as awardtracker_backup_interval_seconds) may pass
+	// without a successful scheduled backup.
+	backupStaleIntervals int
 }
 
 // slo is the latency SLO of the API: a share objective of API requests
@@ -64,8 +69,8 @@ type slo struct {
 	period    string  // PromQL duration
 	windows   []burnWindow
 	// skipRoutes are /api/ routes left out: the health check answers 503
-	// by design while the database is away, and the ADIF import's
-	// duration grows with the size of the uploaded log.
+	// by design while the database is away, and the ADIF import's and
+	// export's durations grow with the size of the log.
 	skipRoutes []string
 }
 
@@ -102,10 +107,11 @@ var mixin = config{
 			{long: "1d", short: "2h", factor: 3, severity: "warning", forDur: "1h"},
 			{long: "3d", short: "6h", factor: 1, severity: "warning", forDur: "3h"},
 		},
-		skipRoutes: []string{"/api/health", "/api/qsos/import"},
+		skipRoutes: []string{"/api/health", "/api/qsos/import", "/api/qsos/export"},
 	},
-	syncInterval:       time.Hour,
-	syncStaleIntervals: 3,
+	syncInterval:         time.Hour,
+	syncStaleIntervals:   3,
+	backupStaleIntervals: 2,
 }
 
 // sel is the selector of a raw series: the job plus any further matchers.
@@ -175,4 +181,21 @@ func humanCount(s string) string {
 		return "1 " + h
 	}
 	return h
+}
+
+// list joins items as prose: "a, b and c".
+func list(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// spelled writes small counts as words ("two intervals"), as the alert
+// texts do.
+func spelled(n int) string {
+	if words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}; n >= 0 && n < len(words) {
+		return words[n]
+	}
+	return strconv.Itoa(n)
 }

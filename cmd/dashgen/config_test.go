@@ -24,6 +24,10 @@ func TestConfigWords(t *testing.T) {
 		{pct(1 - 0.01), "99 %"},
 		{num(14.4), "14.4"},
 		{mixin.sel(`le="0.1"`), `{job="awardtracker", le="0.1"}`},
+		{list([]string{"a", "b", "c"}), "a, b and c"},
+		{list([]string{"a"}), "a"},
+		{spelled(2), "two"},
+		{spelled(12), "12"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -297,7 +297,7 @@ func (b *board) sloPanels(s slo) {
 	}
 	b.timeseries(panel{
 		title: "Latency SLO burn rate", unit: "short", span: 16, min: ptr(0.0), threshold: ptr(1.0),
-		desc: "How fast the API spends its latency error budget: the share of API requests (" + strings.Join(s.skipRoutes, " and ") + " left out) slower than " + ms(s.threshold) +
+		desc: "How fast the API spends its latency error budget: the share of API requests (" + list(s.skipRoutes) + " left out) slower than " + ms(s.threshold) +
 			", divided by the " + pct(s.budget) + " that the SLO (" + pct(1-s.budget) + " within " + ms(s.threshold) + " over " + human(s.period) + ") allows. 1 spends the budget in exactly " +
 			human(s.period) + "; AwardtrackerLatencyBudgetBurn " + strings.Join(pairs, ", ") + ".",
 		targets: targets,

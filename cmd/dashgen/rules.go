@@ -218,7 +218,7 @@ quiet 5 minutes (0/0, NaN) would make an average NaN for the whole period.`
 		name: "awardtracker-slo.rules",
 		comment: `Latency SLO of the API: ` + pct(1-s.budget) + ` of API requests finish within ` + ms(s.threshold) + `
 (le="` + num(s.threshold) + `" is a bucket of awardtracker_http_request_duration_seconds),
-measured over ` + human(s.period) + `. "API" here leaves out ` + strings.Join(s.skipRoutes, " and ") + `.
+measured over ` + human(s.period) + `. "API" here leaves out ` + list(s.skipRoutes) + `.
 slo:sli_error is the share of requests slower than ` + ms(s.threshold) + ` over each window
 of the multi-window multi-burn-rate alerts (Google SRE workbook, ch. 5);
 names as sloth generates them.`,
@@ -241,7 +241,7 @@ room; the tests in tests/ pin every boundary.
 
 Thresholds are exact bucket boundaries of the classic histograms, read
 through the recording rules in awardtracker.rules.yml.`,
-		groups: []ruleGroup{availabilityAlerts(c), dbAlerts(c), cacheAlerts(c), syncAlerts(c), httpAlerts(c)},
+		groups: []ruleGroup{availabilityAlerts(c), dbAlerts(c), cacheAlerts(c), syncAlerts(c), httpAlerts(c), backupAlerts(c)},
 	}
 }
 
@@ -428,3 +428,36 @@ func budgetLeft(period string, factor float64) string {
 }
 
 func days(period string) int { return int(duration(period) / (24 * time.Hour)) }
+
+func backupAlerts(c config) ruleGroup {
+	last := "awardtracker_backup_last_success_timestamp_seconds" + c.sel()
+	staleAfter := fmt.Sprintf("%d * awardtracker_backup_interval_seconds%s", c.backupStaleIntervals, c.sel())
+	n := spelled(c.backupStaleIntervals)
+	return ruleGroup{name: "awardtracker-backup", rules: []rule{
+		alertRule("AwardtrackerBackupFailing", `awardtracker_backup_last_run_success`+c.sel()+` == 0`, "5m", "warning",
+			"Scheduled database backups fail.",
+			`The last scheduled backup on {{ $labels.instance }} failed and none has succeeded since; the newest good backup in --backup.dir gets older with every interval.`,
+			`Scheduled backups (--backup.interval) only: without them the service
+exports no awardtracker_backup_* series and both alerts stay silent.
+The last scheduled backup failed and none has succeeded since: the
+newest good backup gets one interval older with every failed run.`),
+		alertRule("AwardtrackerBackupStale", `
+(
+  time() - `+last+`
+    > `+staleAfter+`
+  and
+  `+last+` > 0
+  or
+  `+last+` == 0
+)
+and on (job, instance)
+time() - process_start_time_seconds`+c.sel()+`
+  > on (job, instance) `+staleAfter, "10m", "warning",
+			"No scheduled database backup has succeeded for "+n+" intervals.",
+			`No scheduled backup on {{ $labels.instance }} has succeeded {{ if eq $value 0.0 }}since the process started, more than `+n+` backup intervals ago{{ else }}for {{ $value | humanizeDuration }}, more than `+n+` backup intervals{{ end }}.`,
+			`No successful backup for `+fmt.Sprint(c.backupStaleIntervals)+` intervals (the service exports its
+--backup.interval, so the threshold follows it), or none at all, once
+the process has been up for `+fmt.Sprint(c.backupStaleIntervals)+` intervals. Catches backups that hang
+as well as backups that fail. Instant selectors only.`),
+	}}
+}
