@@ -59,10 +59,14 @@ type httpMetrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// newHTTPMetrics registers the HTTP metrics on reg. Every label is
-// bounded: route is the route template or unmatchedRoute, method is one
-// of knownMethods or OTHER, code is a status the server itself chose.
+// newHTTPMetrics registers the HTTP metrics on reg (nil: a private
+// registry, never the global one). Every label is bounded: route is the
+// route template or unmatchedRoute, method is one of knownMethods or
+// OTHER, code is a status the server itself chose.
 func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	m := &httpMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "awardtracker_http_requests_total",
