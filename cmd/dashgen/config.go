@@ -59,9 +59,10 @@ type config struct {
 	backupStaleIntervals int
 }
 
-// slo is the latency SLO of the API: a share objective of API requests
-// finishes within threshold, measured over period, alerted on with the
-// multi-window multi-burn-rate windows of the Google SRE workbook (ch. 5).
+// slo is the latency SLO of the API: all but a budget share of API
+// requests finish within threshold, measured over period, alerted on with
+// the multi-window multi-burn-rate windows of the Google SRE workbook
+// (ch. 5).
 type slo struct {
 	name      string  // the slo label of the slo:sli_error records
 	threshold float64 // seconds; a bucket boundary of the HTTP histogram

@@ -7,7 +7,7 @@ import (
 )
 
 // The rule files: recording rules (what the alerts and dashboards read)
-// and alerts, both from mixin.
+// and alerts, both from one config.
 func ruleFiles(c config) map[string]ruleFile {
 	return map[string]ruleFile{
 		"awardtracker.rules.yml":  recordingRules(c),
