@@ -24,10 +24,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/cache"
-	"github.com/awardtracker/awardtracker/pkg/perf"
 )
 
 // Syncer is what the sync routes need of the syncer package.
@@ -41,17 +38,6 @@ type Syncer interface {
 	Job(userID int64, id string) (*awardtracker.SyncJob, error)
 }
 
-// Invalidator drops cached values when a user's QSOs change.
-type Invalidator interface {
-	InvalidateUser(userID int64, reason string)
-	InvalidateAll(reason string)
-}
-
-// CacheStats reports one cache's counters for /api/health.
-type CacheStats interface {
-	Stats() cache.Stats
-}
-
 // Pinger checks that the database answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -59,17 +45,18 @@ type Pinger interface {
 
 // Config holds a Server's dependencies and settings.
 type Config struct {
-	Auth        *auth.Service
-	Users       awardtracker.UserService
-	QSOs        awardtracker.QSOService
-	Stats       awardtracker.StatsService
-	Awards      awardtracker.AwardService
-	Syncer      Syncer
-	Invalidator Invalidator
-	StatsCache  CacheStats
-	AwardCache  CacheStats
-	Tracker     *perf.Tracker
-	DB          Pinger
+	Auth  awardtracker.AuthService
+	Users awardtracker.UserService
+	// QSOs and Imports write through the caches' write side
+	// (cache.QSOService), which invalidates: no handler does.
+	QSOs    awardtracker.QSOService
+	Imports awardtracker.ImportService
+	Stats   awardtracker.StatsService
+	Awards  awardtracker.AwardService
+	Syncer  Syncer
+	Caches  awardtracker.CacheService      // counters and the operator's invalidation
+	Queries awardtracker.QueryStatsService // query latency for health and the operator
+	DB      Pinger
 
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer

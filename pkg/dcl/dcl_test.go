@@ -35,7 +35,7 @@ func TestClient_Download(t *testing.T) {
 	c := dcl.New(dcl.Options{URL: s.URL, Version: "test"})
 
 	t.Run("OK", func(t *testing.T) {
-		rep, err := c.Download(context.Background(), key, "")
+		rep, err := c.Fetch(context.Background(), key, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestClient_Download(t *testing.T) {
 	})
 
 	t.Run("Since", func(t *testing.T) {
-		rep, err := c.Download(context.Background(), key, "2024-03-15")
+		rep, err := c.Fetch(context.Background(), key, "2024-03-15")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestClient_Download(t *testing.T) {
 	})
 
 	t.Run("Empty", func(t *testing.T) {
-		rep, err := c.Download(context.Background(), key, "2030-01-01")
+		rep, err := c.Fetch(context.Background(), key, "2030-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestClient_Faults(t *testing.T) {
 			s := dcltest.NewSampleServer(key)
 			defer s.Close()
 			s.SetFault(tt.fault)
-			rep, err := dcl.New(dcl.Options{URL: s.URL}).Download(context.Background(), tt.key, "")
+			rep, err := dcl.New(dcl.Options{URL: s.URL}).Fetch(context.Background(), tt.key, "")
 			if rep != nil || !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, %v; want %v", rep, err, tt.want)
 			}
@@ -118,7 +118,7 @@ func TestClient_Faults(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		u := srv.URL + dcltest.Path
 		srv.Close()
-		_, err := dcl.New(dcl.Options{URL: u}).Download(context.Background(), key, "")
+		_, err := dcl.New(dcl.Options{URL: u}).Fetch(context.Background(), key, "")
 		if !errors.Is(err, dcl.ErrUnavailable) {
 			t.Fatalf("error %v, want ErrUnavailable", err)
 		}
@@ -129,7 +129,7 @@ func TestClient_Faults(t *testing.T) {
 			w.Write([]byte(`{"status":"ok","adif":"<EOH><CALL:6>DL1A"}`))
 		}))
 		defer srv.Close()
-		_, err := dcl.New(dcl.Options{URL: srv.URL}).Download(context.Background(), key, "")
+		_, err := dcl.New(dcl.Options{URL: srv.URL}).Fetch(context.Background(), key, "")
 		if !errors.Is(err, dcl.ErrUnexpected) {
 			t.Fatalf("error %v, want ErrUnexpected", err)
 		}
@@ -138,7 +138,7 @@ func TestClient_Faults(t *testing.T) {
 	t.Run("TooLarge", func(t *testing.T) {
 		s := dcltest.NewSampleServer(key)
 		defer s.Close()
-		_, err := dcl.New(dcl.Options{URL: s.URL, MaxBody: 100}).Download(context.Background(), key, "")
+		_, err := dcl.New(dcl.Options{URL: s.URL, MaxBody: 100}).Fetch(context.Background(), key, "")
 		if !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(err.Error(), "larger than 100 bytes") {
 			t.Fatalf("error %v, want ErrUnexpected (too large)", err)
 		}
@@ -154,7 +154,7 @@ func TestClient_Fixture(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 	defer srv.Close()
-	rep, err := dcl.New(dcl.Options{URL: srv.URL}).Download(context.Background(), key, "")
+	rep, err := dcl.New(dcl.Options{URL: srv.URL}).Fetch(context.Background(), key, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestClient_RefusesRedirects(t *testing.T) {
 			}))
 			defer dclSrv.Close()
 
-			rep, err := dcl.New(dcl.Options{URL: dclSrv.URL + dcltest.Path}).Download(context.Background(), key, "")
+			rep, err := dcl.New(dcl.Options{URL: dclSrv.URL + dcltest.Path}).Fetch(context.Background(), key, "")
 			if got := other.received(); len(got) != 0 {
 				t.Fatalf("the other host received %q, want nothing", got)
 			}
@@ -99,7 +99,7 @@ func TestClient_EchoedKey(t *testing.T) {
 				fmt.Fprint(w, tt.body)
 			}))
 			defer srv.Close()
-			_, err := dcl.New(dcl.Options{URL: srv.URL}).Download(context.Background(), key, "")
+			_, err := dcl.New(dcl.Options{URL: srv.URL}).Fetch(context.Background(), key, "")
 			if !errors.Is(err, dcl.ErrUnexpected) {
 				t.Fatalf("got %v, want ErrUnexpected", err)
 			}

@@ -45,7 +45,7 @@ func collect(t *testing.T, rep *lotw.Report) ([]awardtracker.ImportRecord, error
 func TestClient_Download(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s, c := newServer(t)
-		rep, err := c.Download(context.Background(), login, password, "")
+		rep, err := c.Fetch(context.Background(), login, password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestClient_Download(t *testing.T) {
 	t.Run("Since", func(t *testing.T) {
 		// Inclusive: the cursor itself returns its record again.
 		s, c := newServer(t)
-		rep, err := c.Download(context.Background(), login, password, "2024-08-30 19:11:57")
+		rep, err := c.Fetch(context.Background(), login, password, "2024-08-30 19:11:57")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +119,7 @@ func TestClient_Download(t *testing.T) {
 
 	t.Run("Empty", func(t *testing.T) {
 		_, c := newServer(t)
-		rep, err := c.Download(context.Background(), login, password, "2026-01-01")
+		rep, err := c.Fetch(context.Background(), login, password, "2026-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestClient_Download(t *testing.T) {
 		// LoTW's other "nothing new": no <eoh>, no APP_LoTW_NUMREC.
 		s, c := newServer(t)
 		s.SetEmptyShape(lotwtest.EmptyNoHeader)
-		rep, err := c.Download(context.Background(), login, password, "2026-01-01")
+		rep, err := c.Fetch(context.Background(), login, password, "2026-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestClient_Download(t *testing.T) {
 	t.Run("UTF8Comment", func(t *testing.T) {
 		s, c := newServer(t)
 		s.SetFault(lotwtest.FaultUTF8Comment)
-		rep, err := c.Download(context.Background(), login, password, "")
+		rep, err := c.Fetch(context.Background(), login, password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestClient_Download(t *testing.T) {
 
 	t.Run("MissingCredentials", func(t *testing.T) {
 		s, c := newServer(t)
-		if _, err := c.Download(context.Background(), login, "", ""); awardtracker.ErrorCode(err) != awardtracker.EINVALID {
+		if _, err := c.Fetch(context.Background(), login, "", ""); awardtracker.ErrorCode(err) != awardtracker.EINVALID {
 			t.Fatalf("error %v, want EINVALID", err)
 		}
 		if n := len(s.Requests()); n != 0 {
@@ -194,7 +194,7 @@ func TestClient_Faults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, c := newServer(t)
 			s.SetFault(tt.fault)
-			rep, err := c.Download(context.Background(), login, tt.password, "")
+			rep, err := c.Fetch(context.Background(), login, tt.password, "")
 			switch {
 			case tt.fault == lotwtest.FaultReset:
 				// The reset may reach the client before or after the header.
@@ -252,7 +252,7 @@ func TestClient_Fixtures(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 			defer srv.Close()
 			c := lotw.New(lotw.Options{URL: srv.URL})
-			rep, err := c.Download(context.Background(), login, password, "")
+			rep, err := c.Fetch(context.Background(), login, password, "")
 			var recs []awardtracker.ImportRecord
 			if err == nil {
 				recs, err = collect(t, rep)
@@ -272,7 +272,7 @@ func TestClient_TransportErrors(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		u := srv.URL + lotwtest.Path
 		srv.Close()
-		_, err := lotw.New(lotw.Options{URL: u}).Download(context.Background(), login, password, "")
+		_, err := lotw.New(lotw.Options{URL: u}).Fetch(context.Background(), login, password, "")
 		if !errors.Is(err, lotw.ErrUnavailable) {
 			t.Fatalf("error %v, want ErrUnavailable", err)
 		}
@@ -285,7 +285,7 @@ func TestClient_TransportErrors(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
-			rep, err := c.Download(ctx, login, password, "")
+			rep, err := c.Fetch(ctx, login, password, "")
 			if err == nil {
 				rep.Close()
 			}
@@ -304,7 +304,7 @@ func TestClient_TransportErrors(t *testing.T) {
 		s, _ := newServer(t)
 		s.Drip(1024) // never fed: the server stalls after the first KiB
 		c := lotw.New(lotw.Options{URL: s.URL, IdleTimeout: 20 * time.Millisecond})
-		rep, err := c.Download(context.Background(), login, password, "")
+		rep, err := c.Fetch(context.Background(), login, password, "")
 		if err == nil {
 			_, err = collect(t, rep)
 		}
@@ -337,7 +337,7 @@ func TestClient_SpoolsSlowReport(t *testing.T) {
 	}()
 	spool := t.TempDir()
 	c := lotw.New(lotw.Options{URL: s.URL, SpoolDir: spool})
-	rep, err := c.Download(context.Background(), login, password, "")
+	rep, err := c.Fetch(context.Background(), login, password, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func TestClient_CutOff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(tt.body)) }))
 			defer srv.Close()
-			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "")
+			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Fetch(context.Background(), login, password, "")
 			if err == nil {
 				_, err = collect(t, rep)
 			}
@@ -404,7 +404,7 @@ func TestClient_CorpusEmptyReports(t *testing.T) {
 			}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 			defer srv.Close()
-			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "2022-12-05")
+			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Fetch(context.Background(), login, password, "2022-12-05")
 			if err != nil {
 				t.Fatal(err)
 			}

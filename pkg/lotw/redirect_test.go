@@ -66,7 +66,7 @@ func TestClient_RefusesRedirects(t *testing.T) {
 			}))
 			defer lotwSrv.Close()
 
-			rep, err := lotw.New(lotw.Options{URL: lotwSrv.URL + lotwtest.Path}).Download(context.Background(), login, password, "")
+			rep, err := lotw.New(lotw.Options{URL: lotwSrv.URL + lotwtest.Path}).Fetch(context.Background(), login, password, "")
 			if err == nil {
 				rep.Close()
 			}
@@ -106,7 +106,7 @@ func TestClient_EchoedPassword(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) }))
 			defer srv.Close()
-			_, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "")
+			_, err := lotw.New(lotw.Options{URL: srv.URL}).Fetch(context.Background(), login, password, "")
 			if !errors.Is(err, lotw.ErrUnexpected) {
 				t.Fatalf("got %v, want ErrUnexpected", err)
 			}
