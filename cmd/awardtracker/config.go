@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	promversion "github.com/prometheus/common/version"
 
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
@@ -38,6 +39,13 @@ type config struct {
 	syncWorkers    int
 	syncTimeout    time.Duration
 	queryDelay     time.Duration
+
+	// command is what to run: "serve" (the default) or "backup".
+	command        string
+	backupTo       string
+	backupDir      string
+	backupInterval time.Duration
+	backupKeep     int
 }
 
 // parseConfig reads flags, with AWARDTRACKER_<FLAG> environment variables
@@ -78,12 +86,33 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("dcl.url", "DCL ADIF export URL (DARC's draft interface).").Default("https://dings.dcl.darc.de/api/adiexport").StringVar(&c.dclURL)
 	app.Flag("debug.query-delay", "Test only: add this delay to every database query.").Hidden().DurationVar(&c.queryDelay)
 
-	_, err := app.Parse(args)
+	// Backups: the flags of scheduled snapshots, and the backup command.
+	// Serving stays the default command, so that `awardtracker --flags`
+	// (Dockerfile, compose) keeps working.
+	app.Version(promversion.Print("awardtracker"))
+	app.Flag("backup.dir", "Directory for scheduled backups of the database (created 0700); needed with --backup.interval.").StringVar(&c.backupDir)
+	app.Flag("backup.interval", "How often the running service writes a backup to --backup.dir (0 disables); the first is due one interval after the newest backup there, at once if there is none.").Default("0").DurationVar(&c.backupInterval)
+	app.Flag("backup.keep", "How many of the newest scheduled backups to keep.").Default("7").IntVar(&c.backupKeep)
+	app.Command("serve", "Serve the API (the default command).").Default()
+	backupCmd := app.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
+	backupCmd.Flag("to", "File to write the backup to; replaced only once the backup is complete.").Required().StringVar(&c.backupTo)
+
+	command, err := app.Parse(args)
 	if exited >= 0 { // --help or --version printed; nothing to run
 		return nil, errExit{code: exited}
 	}
 	if err != nil {
 		return nil, err
+	}
+	c.command = command
+	switch {
+	case c.backupInterval < 0 || (c.backupInterval > 0 && c.backupInterval < time.Second):
+		// Backups are named to the second.
+		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")
+	case c.backupInterval > 0 && c.backupDir == "":
+		return nil, fmt.Errorf("--backup.interval needs --backup.dir")
+	case c.backupKeep < 1:
+		return nil, fmt.Errorf("--backup.keep must be at least 1")
 	}
 	for _, p := range []string{c.rateAPI, c.rateAuth, c.rateHealth} {
 		if _, _, err := ratelimit.ParsePolicy(p); err != nil {
