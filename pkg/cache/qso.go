@@ -68,3 +68,8 @@ func (s *QSOService) FindQSOs(ctx context.Context, userID int64, filter awardtra
 func (s *QSOService) AwardFacts(ctx context.Context, userID int64) ([]awardtracker.AwardFact, error) {
 	return s.inner.AwardFacts(ctx, userID)
 }
+
+// ExportQSOs reads through.
+func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracker.ExportFilter) iter.Seq2[awardtracker.QSO, error] {
+	return s.inner.ExportQSOs(ctx, userID, f)
+}
