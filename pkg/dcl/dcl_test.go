@@ -89,21 +89,27 @@ func TestClient_Faults(t *testing.T) {
 		fault dcltest.Fault
 		key   string
 		want  error
+		code  awardtracker.UpstreamCode // what the syncer sees
 		msg   string
 	}{
-		{"UnknownKey", dcltest.FaultNone, "other", dcl.ErrAuth, "rejected the key (HTTP 401)"},
-		{"Unauthorized", dcltest.FaultUnauthorized, key, dcl.ErrAuth, "HTTP 401"},
-		{"Unavailable", dcltest.FaultUnavailable, key, dcl.ErrUnavailable, "HTTP 503"},
-		{"BadJSON", dcltest.FaultBadJSON, key, dcl.ErrUnexpected, "502 Bad Gateway"},
-		{"StatusError", dcltest.FaultStatusError, key, dcl.ErrUnexpected, `status "error" "export failed"`},
+		{"UnknownKey", dcltest.FaultNone, "other", dcl.ErrAuth, awardtracker.UpstreamAuth, "rejected the key (HTTP 401)"},
+		{"Unauthorized", dcltest.FaultUnauthorized, key, dcl.ErrAuth, awardtracker.UpstreamAuth, "HTTP 401"},
+		{"Unavailable", dcltest.FaultUnavailable, key, dcl.ErrUnavailable, awardtracker.UpstreamUnavailable, "HTTP 503"},
+		{"BadJSON", dcltest.FaultBadJSON, key, dcl.ErrUnexpected, awardtracker.UpstreamUnexpected, "502 Bad Gateway"},
+		{"StatusError", dcltest.FaultStatusError, key, dcl.ErrUnexpected, awardtracker.UpstreamUnexpected, `status "error" "export failed"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := dcltest.NewSampleServer(key)
 			defer s.Close()
 			s.SetFault(tt.fault)
-			rep, err := dcl.New(dcl.Options{URL: s.URL}).Fetch(context.Background(), tt.key, "")
+			// Download, the syncer's interface: a failure is a nil
+			// interface, not a typed nil.
+			rep, err := dcl.New(dcl.Options{URL: s.URL}).Download(context.Background(), tt.key, "")
 			if rep != nil || !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, %v; want %v", rep, err, tt.want)
+			}
+			if got := awardtracker.UpstreamCodeOf(err); got != tt.code {
+				t.Fatalf("upstream code %q, want %q", got, tt.code)
 			}
 			if msg := awardtracker.ErrorMessage(err); !strings.Contains(msg, tt.msg) {
 				t.Fatalf("message %q, want it to contain %q", msg, tt.msg)
@@ -139,8 +145,9 @@ func TestClient_Faults(t *testing.T) {
 		s := dcltest.NewSampleServer(key)
 		defer s.Close()
 		_, err := dcl.New(dcl.Options{URL: s.URL, MaxBody: 100}).Fetch(context.Background(), key, "")
-		if !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(err.Error(), "larger than 100 bytes") {
-			t.Fatalf("error %v, want ErrUnexpected (too large)", err)
+		if !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(err.Error(), "larger than 100 bytes") ||
+			awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamTooLarge {
+			t.Fatalf("error %v, want ErrUnexpected with code %s", err, awardtracker.UpstreamTooLarge)
 		}
 	})
 }

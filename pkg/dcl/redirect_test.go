@@ -71,8 +71,9 @@ func TestClient_RefusesRedirects(t *testing.T) {
 			if got := other.received(); len(got) != 0 {
 				t.Fatalf("the other host received %q, want nothing", got)
 			}
-			if rep != nil || !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") {
-				t.Fatalf("got %v, %v; want ErrUnexpected (redirect refused)", rep, err)
+			if rep != nil || !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") ||
+				awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamRedirect {
+				t.Fatalf("got %v, %v; want ErrUnexpected with code %s (redirect refused)", rep, err, awardtracker.UpstreamRedirect)
 			}
 		})
 	}

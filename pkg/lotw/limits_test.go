@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 )
@@ -43,7 +44,8 @@ func TestClient_MaxReportBytes(t *testing.T) {
 	dir := t.TempDir()
 	c := lotw.New(lotw.Options{URL: s.URL, SpoolDir: dir, MaxReportBytes: 64 << 10})
 	rep, err := c.Fetch(context.Background(), login, password, "")
-	if rep != nil || !errors.Is(err, lotw.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 65536 bytes") {
+	if rep != nil || !errors.Is(err, lotw.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 65536 bytes") ||
+		awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamTooLarge {
 		t.Fatalf("got %v, %v; want ErrTooLarge", rep, err)
 	}
 	if files, _ := os.ReadDir(dir); len(files) != 0 {

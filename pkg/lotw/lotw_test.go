@@ -29,7 +29,7 @@ func newServer(t *testing.T) (*lotwtest.Server, *lotw.Client) {
 }
 
 // collect drains a report: the records, and the stream's final error.
-func collect(t *testing.T, rep *lotw.Report) ([]awardtracker.ImportRecord, error) {
+func collect(t *testing.T, rep awardtracker.Report) ([]awardtracker.ImportRecord, error) {
 	t.Helper()
 	defer rep.Close()
 	var out []awardtracker.ImportRecord
@@ -179,22 +179,25 @@ func TestClient_Faults(t *testing.T) {
 		fault    lotwtest.Fault
 		password string
 		want     error
-		atHeader bool // Download fails rather than the record stream
+		code     awardtracker.UpstreamCode // what the syncer sees
+		atHeader bool                      // Download fails rather than the record stream
 		msg      string
 	}{
-		{"WrongPassword", lotwtest.FaultNone, "wrong", lotw.ErrAuth, true, "rejected the username or password"},
-		{"BadLogin", lotwtest.FaultBadLogin, password, lotw.ErrAuth, true, "rejected the username or password"},
-		{"RateLimited", lotwtest.FaultRateLimited, password, lotw.ErrRateLimited, true, "Page Request Limit"},
-		{"Unavailable", lotwtest.FaultUnavailable, password, lotw.ErrUnavailable, true, "HTTP 503"},
-		{"NotAReport", lotwtest.FaultNotAReport, password, lotw.ErrUnexpected, true, "<title>Maintenance</title>"},
-		{"Truncated", lotwtest.FaultTruncated, password, lotw.ErrTruncated, false, "without <APP_LoTW_EOF>"},
-		{"NumRecMismatch", lotwtest.FaultNumRecMismatch, password, lotw.ErrTruncated, false, "APP_LoTW_NUMREC says 7"},
-		{"Reset", lotwtest.FaultReset, password, lotw.ErrUnavailable, false, "LoTW unavailable"},
+		{"WrongPassword", lotwtest.FaultNone, "wrong", lotw.ErrAuth, awardtracker.UpstreamAuth, true, "rejected the username or password"},
+		{"BadLogin", lotwtest.FaultBadLogin, password, lotw.ErrAuth, awardtracker.UpstreamAuth, true, "rejected the username or password"},
+		{"RateLimited", lotwtest.FaultRateLimited, password, lotw.ErrRateLimited, awardtracker.UpstreamRateLimited, true, "Page Request Limit"},
+		{"Unavailable", lotwtest.FaultUnavailable, password, lotw.ErrUnavailable, awardtracker.UpstreamUnavailable, true, "HTTP 503"},
+		{"NotAReport", lotwtest.FaultNotAReport, password, lotw.ErrUnexpected, awardtracker.UpstreamUnexpected, true, "<title>Maintenance</title>"},
+		{"Truncated", lotwtest.FaultTruncated, password, lotw.ErrTruncated, awardtracker.UpstreamTruncated, false, "without <APP_LoTW_EOF>"},
+		{"NumRecMismatch", lotwtest.FaultNumRecMismatch, password, lotw.ErrTruncated, awardtracker.UpstreamTruncated, false, "APP_LoTW_NUMREC says 7"},
+		{"Reset", lotwtest.FaultReset, password, lotw.ErrUnavailable, awardtracker.UpstreamUnavailable, false, "LoTW unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, c := newServer(t)
 			s.SetFault(tt.fault)
-			rep, err := c.Fetch(context.Background(), login, tt.password, "")
+			// Download, the syncer's interface: a failure is a nil
+			// interface, not a typed nil.
+			rep, err := c.Download(context.Background(), login, tt.password, "")
 			switch {
 			case tt.fault == lotwtest.FaultReset:
 				// The reset may reach the client before or after the header.
@@ -211,6 +214,9 @@ func TestClient_Faults(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+			if got := awardtracker.UpstreamCodeOf(err); got != tt.code {
+				t.Fatalf("upstream code %q, want %q", got, tt.code)
 			}
 			if msg := awardtracker.ErrorMessage(err); !strings.Contains(msg, tt.msg) {
 				t.Fatalf("message %q, want it to contain %q", msg, tt.msg)

@@ -73,8 +73,9 @@ func TestClient_RefusesRedirects(t *testing.T) {
 			if got := other.requests(); len(got) != 0 {
 				t.Fatalf("the other host received %d requests (Referer %q, query %q), want none", len(got), got[0].Referer(), got[0].URL.RawQuery)
 			}
-			if rep != nil || !errors.Is(err, lotw.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") {
-				t.Fatalf("got %v, %v; want ErrUnexpected (redirect refused)", rep, err)
+			if rep != nil || !errors.Is(err, lotw.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") ||
+				awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamRedirect {
+				t.Fatalf("got %v, %v; want ErrUnexpected with code %s (redirect refused)", rep, err, awardtracker.UpstreamRedirect)
 			}
 			assertNoSecret(t, err)
 		})
