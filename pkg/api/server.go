@@ -27,17 +27,6 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
-// Syncer is what the sync routes need of the syncer package.
-type Syncer interface {
-	SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error
-	SetDCLCredentials(ctx context.Context, userID int64, key string) error
-	DeleteLoTWCredentials(ctx context.Context, userID int64) error
-	DeleteDCLCredentials(ctx context.Context, userID int64) error
-	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
-	StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error)
-	Job(userID int64, id string) (*awardtracker.SyncJob, error)
-}
-
 // Pinger checks that the database answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -53,7 +42,7 @@ type Config struct {
 	Imports awardtracker.ImportService
 	Stats   awardtracker.StatsService
 	Awards  awardtracker.AwardService
-	Syncer  Syncer
+	Syncer  awardtracker.SyncService
 	Caches  awardtracker.CacheService      // counters and the operator's invalidation
 	Queries awardtracker.QueryStatsService // query latency for health and the operator
 	DB      Pinger

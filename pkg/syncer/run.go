@@ -78,7 +78,7 @@ func (s *Syncer) StartFull(ctx context.Context, userID int64) (*awardtracker.Syn
 	}
 	if st.LastFullSync != nil {
 		if next, now := st.LastFullSync.Add(FullSyncInterval), s.now(); now.Before(next) {
-			return nil, &awardtracker.Error{Code: awardtracker.ECONFLICT, Err: tooSoon(next.Sub(now)),
+			return nil, &awardtracker.Error{Code: awardtracker.ECONFLICT, RetryAfter: next.Sub(now),
 				Message: fmt.Sprintf("a full LoTW download ran at %s; the next one is possible from %s",
 					st.LastFullSync.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))}
 		}
@@ -94,14 +94,6 @@ func (s *Syncer) StartFull(ctx context.Context, userID int64) (*awardtracker.Syn
 	}()
 	return s.jobs.snapshot(job), nil
 }
-
-// tooSoon is the cause of a refused full re-download: how long to wait.
-type tooSoon time.Duration
-
-func (d tooSoon) Error() string { return "syncer: full download asked for too soon" }
-
-// RetryAfter tells the HTTP layer what to put in Retry-After.
-func (d tooSoon) RetryAfter() time.Duration { return time.Duration(d) }
 
 // Sync runs a sync of the user's src now and returns its finished job, with
 // the sync's error (also in the job). If a sync of the same user and source

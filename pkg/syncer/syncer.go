@@ -83,6 +83,8 @@ type Options struct {
 }
 
 // Syncer runs syncs. It is safe for concurrent use.
+//
+// It implements awardtracker.SyncService.
 type Syncer struct {
 	qsos    awardtracker.QSOService
 	states  awardtracker.SyncStateService
@@ -103,6 +105,8 @@ type Syncer struct {
 
 	jobs *jobRegistry
 }
+
+var _ awardtracker.SyncService = (*Syncer)(nil)
 
 // New returns a Syncer.
 func New(opts Options) (*Syncer, error) {

@@ -1042,8 +1042,7 @@ func TestSyncer_LoTWFullDownload(t *testing.T) {
 		t.Helper()
 		n := len(e.lotw.Requests())
 		_, err := s.StartFull(ctx, uid)
-		var ra interface{ RetryAfter() time.Duration }
-		if awardtracker.ErrorCode(err) != awardtracker.ECONFLICT || !errors.As(err, &ra) || ra.RetryAfter() != wait {
+		if awardtracker.ErrorCode(err) != awardtracker.ECONFLICT || awardtracker.RetryAfterOf(err) != wait {
 			t.Fatalf("StartFull: %v; want ECONFLICT with RetryAfter %v", err, wait)
 		}
 		if len(e.lotw.Requests()) != n {
