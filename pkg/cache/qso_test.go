@@ -233,3 +233,14 @@ func TestReason_String(t *testing.T) {
 		}
 	}
 }
+
+// Caches without caches (a service built without them) skips them.
+func TestCaches_Nil(t *testing.T) {
+	ctx := context.Background()
+	caches := cache.NewCaches(nil, nil)
+	caches.InvalidateUserCaches(ctx, 1)
+	caches.InvalidateAllCaches(ctx)
+	if got := caches.CacheCounters(); len(got) != 0 {
+		t.Fatalf("CacheCounters = %+v, want none", got)
+	}
+}
