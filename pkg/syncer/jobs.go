@@ -122,23 +122,31 @@ func (r *jobRegistry) claim(userID int64, src awardtracker.Source) (*awardtracke
 func (r *jobRegistry) release() { r.wg.Done() }
 
 // pruneLocked forgets finished jobs past the retention, and the oldest
-// finished ones while there are more than maxJobs. Unfinished jobs are
-// skipped, not a stop: one sync hung on a trickling upstream must not keep
+// finished ones while there are more than maxJobs, walking the jobs oldest
+// first and stopping at the first finished one to keep, so that a claim
+// costs little however many jobs are kept. Unfinished jobs are stepped
+// over, not a stop: one sync hung on a trickling upstream must not keep
 // every later job in memory for as long as it hangs.
 func (r *jobRegistry) pruneLocked() {
 	cutoff := r.now().Add(-jobRetention)
-	kept := r.order[:0]
-	for _, id := range r.order {
+	kept := r.order[:0] // the unfinished jobs stepped over
+	i := 0
+	for ; i < len(r.order); i++ {
+		id := r.order[i]
 		job := r.jobs[id]
-		if job.FinishedAt != nil && (len(r.jobs) > maxJobs || !job.FinishedAt.After(cutoff)) {
-			delete(r.jobs, id)
-			delete(r.done, id)
+		if job.FinishedAt == nil {
+			kept = append(kept, id)
 			continue
 		}
-		kept = append(kept, id)
+		if len(r.jobs) <= maxJobs && job.FinishedAt.After(cutoff) {
+			break
+		}
+		delete(r.jobs, id)
+		delete(r.done, id)
 	}
-	clear(r.order[len(kept):]) // no stale ids behind the slice's end
-	r.order = kept
+	n := len(kept) + copy(r.order[len(kept):], r.order[i:])
+	clear(r.order[n:]) // no stale ids behind the slice's end
+	r.order = r.order[:n]
 }
 
 // snapshot returns a copy of job.
