@@ -9,10 +9,11 @@
 // AwardService cache reads, and QSOService, wrapped around the storage's,
 // invalidates a user's entries after every import, sync and delete that goes
 // through it, so that no caller has to remember to. Caches gives the
-// operator endpoints the counters and a manual invalidation. It keeps
-// nothing across restarts, shares nothing between
-// processes, and does not copy values: what Get returns is shared by every
-// caller and must be treated as read-only.
+// operator endpoints the counters and a manual invalidation.
+//
+// It keeps nothing across restarts, shares nothing between processes, and
+// does not copy values: what Get returns is shared by every caller and must
+// be treated as read-only.
 package cache
 
 import (
