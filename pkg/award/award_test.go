@@ -160,8 +160,9 @@ func TestAll_ZeroFacts(t *testing.T) {
 		awardtracker.AwardDXCC: current,
 		awardtracker.AwardWAS:  50,
 		awardtracker.AwardWAZ:  40,
-		awardtracker.AwardVUCC: 17,
-		awardtracker.AwardDLD:  0,
+		awardtracker.AwardVUCC:    17,
+		awardtracker.AwardVUCCSat: 1,
+		awardtracker.AwardDLD:     0,
 	}
 	for _, facts := range [][]awardtracker.AwardFact{nil, {}} {
 		for _, p := range award.All(facts) {

@@ -45,7 +45,7 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 }
 
 func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions, res *awardtracker.ImportResult) error {
-	idx, err := loadMatchIndex(tx, userID)
+	idx, err := loadMatchIndex(tx, userID, src)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 		return nil
 	}
 	// Records matching stored QSOs are merged in batches too: one SELECT
-	// for the batch's rows, then one UPDATE per row that changed.
+	// for the batch's rows, then one UPDATE for the rows that changed.
 	var merges []mergeItem
 	mergeAll := func() error {
 		err := mergeBatch(tx, merges, res)
@@ -92,14 +92,20 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 		}
 		q := rec.QSO
 		q.Source = src
-		e := idx.match(&q)
+		normalise(&q)
+		k := q.Key()
+		e, _ := idx.find(&q, k)
+		// The record's key, kept with the QSO it creates or is linked to.
+		// A duplicate leaves the stored key as it is (merge only fills).
+		key := formatKey(k)
 		switch {
 		case e == nil:
-			row := newQSORow(userID, &q)
+			row := newQSORow(userID, &q, key)
 			// Cloned: the station may point into the ADIF record the QSO
 			// was parsed from, which the entry would keep alive.
-			e := &matchEntry{row: row, station: strings.Clone(row.StationCallsign), start: row.Start}
-			idx.add(e, row.Call, row.Band, row.ModeGroup)
+			e := &matchEntry{row: row, station: strings.Clone(row.StationCallsign), start: row.Start,
+				group: internGroup(row.ModeGroup), propMode: strings.Clone(row.PropMode), satName: strings.Clone(row.SatName), key: key}
+			idx.add(e, row.Call, row.Band)
 			pending = append(pending, e)
 			res.Imported++
 			if len(pending) == insertBatch {
@@ -108,19 +114,17 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 				}
 			}
 		case e.row != nil: // added by this import and not written yet
-			if merge(e.row, &q) {
+			if merge(e.row, &q, key) {
 				res.Updated++
 			} else {
 				res.Duplicates++
 			}
-			e.station = strings.Clone(e.row.StationCallsign)
+			e.update(e.row)
 		default:
-			// merge fills an empty station callsign from the record: the
-			// entry says so at once, for the records that follow.
-			if e.station == "" && q.StationCallsign != "" {
-				e.station = strings.ToUpper(q.StationCallsign)
-			}
-			merges = append(merges, mergeItem{id: e.id, q: q})
+			// merge fills empty fields from the record: the entry says so
+			// at once, for the records that follow.
+			e.link(&q, key)
+			merges = append(merges, mergeItem{id: e.id, q: q, key: key})
 			if len(merges) == insertBatch {
 				if err := mergeAll(); err != nil {
 					return err
@@ -144,20 +148,56 @@ func importTx(ctx context.Context, tx *gorm.DB, userID int64, src awardtracker.S
 	return nil
 }
 
+// normalise brings the fields that matching compares to the case storage
+// keeps them in, for records that did not come through the ADIF reader.
+func normalise(q *awardtracker.QSO) {
+	q.StationCallsign = strings.ToUpper(q.StationCallsign)
+	q.Call = strings.ToUpper(q.Call)
+	q.Band = strings.ToLower(q.Band)
+	q.PropMode = strings.ToUpper(q.PropMode)
+	q.SatName = strings.ToUpper(q.SatName)
+}
+
+// update refreshes a pending entry from its row after a merge. Its key
+// stays: the row was created by this import's source, and merge only fills.
+func (e *matchEntry) update(r *qsoRow) {
+	e.station, e.propMode, e.satName = strings.Clone(r.StationCallsign), strings.Clone(r.PropMode), strings.Clone(r.SatName)
+}
+
+// link records in a stored QSO's entry what merging q (key) into it will
+// fill, before the batched merge writes it.
+func (e *matchEntry) link(q *awardtracker.QSO, key string) {
+	if e.station == "" && q.StationCallsign != "" {
+		e.station = strings.Clone(q.StationCallsign)
+	}
+	if e.propMode == "" && q.PropMode != "" {
+		e.propMode = strings.Clone(q.PropMode)
+	}
+	if e.satName == "" && q.SatName != "" {
+		e.satName = strings.Clone(q.SatName)
+	}
+	if e.key == "" {
+		e.key = key
+	}
+}
+
 // mergeItem is a record that matched the stored QSO id.
 type mergeItem struct {
-	id int64
-	q  awardtracker.QSO
+	id  int64
+	q   awardtracker.QSO
+	key string // the record's key (formatKey)
 }
 
 // mergeColumns are the columns merge can change, in the order
 // mergeValues lists them.
-const mergeColumns = "station_callsign, submode, country, state, grid, dok, dxcc, cq_zone, itu_zone, " +
-	"freq_mhz, lotw_confirmed, lotw_confirmed_at, dcl_confirmed, dcl_confirmed_at, updated_at"
+const mergeColumns = "station_callsign, mode, submode, country, state, grid, dok, dxcc, cq_zone, itu_zone, " +
+	"freq_mhz, prop_mode, sat_name, log_key, lotw_key, dcl_key, " +
+	"lotw_confirmed, lotw_confirmed_at, dcl_confirmed, dcl_confirmed_at, updated_at"
 
 func mergeValues(r *qsoRow, now int64) []any {
-	return []any{r.ID, r.StationCallsign, r.Submode, r.Country, r.State, r.Grid, r.DOK, r.DXCC, r.CQZone,
-		r.ITUZone, r.FreqMHz, r.LoTWConfirmed, r.LoTWConfirmedAt, r.DCLConfirmed, r.DCLConfirmedAt, now}
+	return []any{r.ID, r.StationCallsign, r.Mode, r.Submode, r.Country, r.State, r.Grid, r.DOK, r.DXCC, r.CQZone,
+		r.ITUZone, r.FreqMHz, r.PropMode, r.SatName, r.LogKey, r.LoTWKey, r.DCLKey,
+		r.LoTWConfirmed, r.LoTWConfirmedAt, r.DCLConfirmed, r.DCLConfirmedAt, now}
 }
 
 // mergeUpdate writes n merged rows in one statement: the new values as a
@@ -210,7 +250,7 @@ func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) 
 		if !ok {
 			return fmt.Errorf("sqlite: QSO %d vanished during an import", m.id)
 		}
-		if !merge(row, &m.q) {
+		if !merge(row, &m.q, m.key) {
 			res.Duplicates++
 			continue
 		}
@@ -224,80 +264,21 @@ func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) 
 		return nil
 	}
 	now := time.Now().Unix()
-	args := make([]any, 0, len(changed)*16)
+	args := make([]any, 0, len(changed)*22)
 	for _, r := range changed {
 		args = append(args, mergeValues(r, now)...)
 	}
 	return tx.Exec(mergeUpdate(len(changed)), args...).Error
 }
 
-// matchEntry is what the import needs to know of an existing QSO to match it.
-type matchEntry struct {
-	id      int64
-	row     *qsoRow // set for QSOs added by this import and not written yet
-	station string
-	start   int64
-}
-
-// matchIndex groups a user's QSOs by call, band and mode group: the fields
-// that must be equal for two records to match.
-type matchIndex map[string][]*matchEntry
-
-func matchKey(call, band, group string) string { return call + "\x00" + band + "\x00" + group }
-
-func loadMatchIndex(tx *gorm.DB, userID int64) (matchIndex, error) {
-	rows, err := tx.Model(&qsoRow{}).Select("id, station_callsign, call, band, mode_group, start").
-		Where("user_id = ?", userID).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	idx := matchIndex{}
-	for rows.Next() {
-		var e matchEntry
-		var call, band, group string
-		if err := rows.Scan(&e.id, &e.station, &call, &band, &group, &e.start); err != nil {
-			return nil, err
-		}
-		idx.add(&e, call, band, group)
-	}
-	return idx, rows.Err()
-}
-
-func (idx matchIndex) add(e *matchEntry, call, band, group string) {
-	k := matchKey(call, band, group)
-	idx[k] = append(idx[k], e)
-}
-
-// match returns the QSO that q describes (awardtracker.Match), preferring the
-// closest start time when several are within the window.
-func (idx matchIndex) match(q *awardtracker.QSO) *matchEntry {
-	start := q.Start.Unix()
-	window := int64(awardtracker.MatchWindow / time.Second)
-	var best *matchEntry
-	var bestD int64
-	for _, e := range idx[matchKey(strings.ToUpper(q.Call), strings.ToLower(q.Band), string(q.ModeGroup))] {
-		if e.station != "" && q.StationCallsign != "" && !strings.EqualFold(e.station, q.StationCallsign) {
-			continue
-		}
-		d := e.start - start
-		if d < 0 {
-			d = -d
-		}
-		if d <= window && (best == nil || d < bestD) {
-			best, bestD = e, d
-		}
-	}
-	return best
-}
-
-func newQSORow(userID int64, q *awardtracker.QSO) *qsoRow {
+func newQSORow(userID int64, q *awardtracker.QSO, key string) *qsoRow {
 	r := &qsoRow{
 		UserID: userID, StationCallsign: strings.ToUpper(q.StationCallsign), Call: strings.ToUpper(q.Call),
 		Start: q.Start.Unix(), Band: strings.ToLower(q.Band), FreqMHz: q.FreqMHz, Mode: q.Mode, Submode: q.Submode,
 		ModeGroup: string(q.ModeGroup), DXCC: q.DXCC, Country: q.Country, State: q.State, CQZone: q.CQZone,
-		ITUZone: q.ITUZone, Grid: q.Grid, DOK: q.DOK, Source: string(q.Source),
+		ITUZone: q.ITUZone, Grid: q.Grid, DOK: q.DOK, PropMode: q.PropMode, SatName: q.SatName, Source: string(q.Source),
 	}
+	*keyField(r, q.Source) = key
 	if q.LoTWConfirmed {
 		r.LoTWConfirmed, r.LoTWConfirmedAt = true, unixPtr(q.LoTWConfirmedAt)
 	}
@@ -307,13 +288,30 @@ func newQSORow(userID int64, q *awardtracker.QSO) *qsoRow {
 	return r
 }
 
-// merge folds what record q adds into the stored QSO r and reports whether
-// anything changed. A LoTW confirmation brings the partner's station data
-// (DXCC, state, zones, grid), which then wins over what the log said; a DCL
-// confirmation brings the DOK. Otherwise fields are only filled, never
-// overwritten, so that re-importing one's own log changes nothing.
-func merge(r *qsoRow, q *awardtracker.QSO) bool {
+// merge folds what record q (whose key is key) adds into the stored QSO r
+// and reports whether anything changed. A LoTW confirmation brings the
+// partner's station data (DXCC, state, zones, grid), which then wins over
+// what the log said; a DCL confirmation brings the DOK. Otherwise fields are
+// only filled, never overwritten, so that re-importing one's own log changes
+// nothing.
+//
+// The mode and submode are the own log's: when the own log's record is
+// linked to a QSO another source created, its mode and submode replace the
+// other's (a LoTW report may say MFSK/FT4 where the log said FT8; both are
+// DATA). A submode is otherwise only taken from a record of the same mode,
+// so that a pair like FT8/FT4, which ADIF does not allow, never arises.
+func merge(r *qsoRow, q *awardtracker.QSO, key string) bool {
 	before := *r
+	own := keyField(r, q.Source)
+	if q.Source == awardtracker.SourceLog && *own == "" && r.Source != string(awardtracker.SourceLog) {
+		r.Mode, r.Submode = q.Mode, q.Submode
+	}
+	fill(own, key)
+	if q.Mode == r.Mode {
+		fill(&r.Submode, q.Submode)
+	}
+	fill(&r.PropMode, q.PropMode)
+	fill(&r.SatName, q.SatName)
 	if q.LoTWConfirmed {
 		if !r.LoTWConfirmed || (q.LoTWConfirmedAt != nil && r.LoTWConfirmedAt == nil) {
 			r.LoTWConfirmed = true
@@ -334,7 +332,6 @@ func merge(r *qsoRow, q *awardtracker.QSO) bool {
 		overwrite(&r.DOK, q.DOK)
 	}
 	fill(&r.StationCallsign, strings.ToUpper(q.StationCallsign))
-	fill(&r.Submode, q.Submode)
 	fill(&r.Country, q.Country)
 	fill(&r.State, q.State)
 	fill(&r.Grid, q.Grid)
@@ -349,7 +346,8 @@ func merge(r *qsoRow, q *awardtracker.QSO) bool {
 }
 
 func rowEqual(a, b *qsoRow) bool {
-	return a.StationCallsign == b.StationCallsign && a.Submode == b.Submode && a.Country == b.Country &&
+	return a.StationCallsign == b.StationCallsign && a.Mode == b.Mode && a.Submode == b.Submode && a.Country == b.Country &&
+		a.PropMode == b.PropMode && a.SatName == b.SatName && a.LogKey == b.LogKey && a.LoTWKey == b.LoTWKey && a.DCLKey == b.DCLKey &&
 		a.State == b.State && a.Grid == b.Grid && a.DOK == b.DOK && a.DXCC == b.DXCC && a.CQZone == b.CQZone &&
 		a.ITUZone == b.ITUZone && a.FreqMHz == b.FreqMHz && a.LoTWConfirmed == b.LoTWConfirmed &&
 		a.DCLConfirmed == b.DCLConfirmed && eqPtr(a.LoTWConfirmedAt, b.LoTWConfirmedAt) && eqPtr(a.DCLConfirmedAt, b.DCLConfirmedAt)
@@ -468,10 +466,11 @@ func (s *QSOService) DeleteQSO(ctx context.Context, userID, qsoID int64) error {
 func (s *QSOService) AwardFacts(ctx context.Context, userID int64) ([]awardtracker.AwardFact, error) {
 	rows, err := s.db.conn(ctx, "award_facts").Raw(`
 		SELECT dxcc, band, mode_group, state, cq_zone, upper(substr(grid, 1, 4)), dok,
+		       (prop_mode = ? OR sat_name <> '') AS satellite,
 		       lotw_confirmed, dcl_confirmed, MAX(start), COUNT(*)
 		FROM qsos WHERE user_id = ?
-		GROUP BY dxcc, band, mode_group, state, cq_zone, upper(substr(grid, 1, 4)), dok, lotw_confirmed, dcl_confirmed`,
-		userID).Rows()
+		GROUP BY dxcc, band, mode_group, state, cq_zone, upper(substr(grid, 1, 4)), dok, satellite, lotw_confirmed, dcl_confirmed`,
+		awardtracker.PropModeSatellite, userID).Rows()
 	if err != nil {
 		return nil, formatError(err)
 	}
@@ -481,7 +480,7 @@ func (s *QSOService) AwardFacts(ctx context.Context, userID int64) ([]awardtrack
 		var f awardtracker.AwardFact
 		var group string
 		var latest int64
-		if err := rows.Scan(&f.DXCC, &f.Band, &group, &f.State, &f.CQZone, &f.Grid, &f.DOK, &f.LoTW, &f.DCL, &latest, &f.QSOs); err != nil {
+		if err := rows.Scan(&f.DXCC, &f.Band, &group, &f.State, &f.CQZone, &f.Grid, &f.DOK, &f.Satellite, &f.LoTW, &f.DCL, &latest, &f.QSOs); err != nil {
 			return nil, formatError(err)
 		}
 		f.ModeGroup = awardtracker.ModeGroup(group)
@@ -496,7 +495,8 @@ func (r *qsoRow) qso() awardtracker.QSO {
 		ID: r.ID, UserID: r.UserID, StationCallsign: r.StationCallsign, Call: r.Call,
 		Start: time.Unix(r.Start, 0).UTC(), Band: r.Band, FreqMHz: r.FreqMHz, Mode: r.Mode, Submode: r.Submode,
 		ModeGroup: awardtracker.ModeGroup(r.ModeGroup), DXCC: r.DXCC, Country: r.Country, State: r.State,
-		CQZone: r.CQZone, ITUZone: r.ITUZone, Grid: r.Grid, DOK: r.DOK, Source: awardtracker.Source(r.Source),
+		CQZone: r.CQZone, ITUZone: r.ITUZone, Grid: r.Grid, DOK: r.DOK, PropMode: r.PropMode, SatName: r.SatName,
+		Source:        awardtracker.Source(r.Source),
 		LoTWConfirmed: r.LoTWConfirmed, LoTWConfirmedAt: timePtr(r.LoTWConfirmedAt),
 		DCLConfirmed: r.DCLConfirmed, DCLConfirmedAt: timePtr(r.DCLConfirmedAt),
 		CreatedAt: time.Unix(r.CreatedAt, 0).UTC(), UpdatedAt: time.Unix(r.UpdatedAt, 0).UTC(),
