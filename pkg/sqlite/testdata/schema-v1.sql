@@ -1,3 +1,5 @@
+-- The schema of commit d3ea392, before record keys, PROP_MODE and SAT_NAME
+-- were stored: TestMigrate_RecordKeys upgrades a database in this state.
 CREATE TABLE `users` (`id` integer PRIMARY KEY AUTOINCREMENT,`callsign` text NOT NULL,`password_hash` blob NOT NULL,`created_at` datetime);
 CREATE UNIQUE INDEX `idx_users_callsign` ON `users`(`callsign`);
 CREATE TABLE `qsos` (`id` integer PRIMARY KEY AUTOINCREMENT,`user_id` integer NOT NULL,`station_callsign` text NOT NULL DEFAULT "",`call` text NOT NULL,`start` integer NOT NULL,`band` text NOT NULL,`freq_mhz` real,`mode` text NOT NULL,`submode` text NOT NULL DEFAULT "",`mode_group` text NOT NULL,`dxcc` integer NOT NULL DEFAULT 0,`country` text NOT NULL DEFAULT "",`state` text NOT NULL DEFAULT "",`cq_zone` integer NOT NULL DEFAULT 0,`itu_zone` integer NOT NULL DEFAULT 0,`grid` text NOT NULL DEFAULT "",`dok` text NOT NULL DEFAULT "",`source` text NOT NULL,`lotw_confirmed` numeric NOT NULL DEFAULT false,`lotw_confirmed_at` integer,`dcl_confirmed` numeric NOT NULL DEFAULT false,`dcl_confirmed_at` integer,`created_at` integer,`updated_at` integer);
