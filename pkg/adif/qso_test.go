@@ -286,7 +286,7 @@ func TestRecords_Files(t *testing.T) {
 		}
 		q := recs[0].QSO
 		wantQ := awardtracker.QSO{
-			StationCallsign: "N0CALL", Call: "UA98GDU", Start: time.Date(2024, 8, 27, 10, 25, 19, 0, time.UTC),
+			StationCallsign: "N0CALL", Call: "UA98GDU", Start: time.Date(2024, 8, 27, 10, 25, 19, 0, time.UTC), StartSeconds: true,
 			Band: "6m", FreqMHz: 50.31383, Mode: "MFSK", Submode: "FT4", ModeGroup: "DATA",
 			DXCC: 15, Country: "ASIATIC RUSSIA", CQZone: 17, ITUZone: 30, Grid: "IM48",
 			Source: "lotw", LoTWConfirmed: true, LoTWConfirmedAt: date("2025-09-20 00:00:00"),
