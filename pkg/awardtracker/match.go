@@ -51,8 +51,8 @@ func SameSatellite(propA, satA, propB, satB string) bool {
 
 // RecordKey is what identifies one record of a source: TQSL's duplicate key.
 // Fields are normalised as the ADIF reader leaves them (upper-case calls,
-// lower-case band, Mode already folded from the submode: USB is SSB, FT4 is
-// MFSK).
+// satellite names and PROP_MODE, lower-case band, Mode already folded from
+// the submode: USB is SSB, FT4 is MFSK), and compared as they are.
 type RecordKey struct {
 	Station  string    // STATION_CALLSIGN, "" when the record has none
 	Call     string    // CALL
@@ -80,11 +80,10 @@ func (q *QSO) Key() RecordKey {
 // programs (one writing HHMMSS and USB, the other HHMM and SSB) or a LoTW
 // record sent again add nothing.
 func (k RecordKey) Duplicate(o RecordKey) bool {
-	if k.Station != "" && o.Station != "" && !strings.EqualFold(k.Station, o.Station) {
+	if k.Station != "" && o.Station != "" && k.Station != o.Station {
 		return false
 	}
-	if !strings.EqualFold(k.Call, o.Call) || !strings.EqualFold(k.Band, o.Band) || k.Mode != o.Mode ||
-		k.PropMode != o.PropMode || !strings.EqualFold(k.SatName, o.SatName) {
+	if k.Call != o.Call || k.Band != o.Band || k.Mode != o.Mode || k.PropMode != o.PropMode || k.SatName != o.SatName {
 		return false
 	}
 	if k.Seconds && o.Seconds {

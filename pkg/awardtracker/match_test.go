@@ -96,7 +96,6 @@ func TestRecordKey_Duplicate(t *testing.T) {
 		{"BothHHMMSSZeroSeconds", with(func(k *awardtracker.RecordKey) { k.Start = t0.Truncate(time.Minute) }), false},
 		{"NoStation", with(func(k *awardtracker.RecordKey) { k.Station = "" }), true},
 		{"OtherStation", with(func(k *awardtracker.RecordKey) { k.Station = "N0CALL/P" }), false},
-		{"CallCase", with(func(k *awardtracker.RecordKey) { k.Call = "yo9hp" }), true},
 		{"OtherBand", with(func(k *awardtracker.RecordKey) { k.Band = "40m" }), false},
 		{"OtherModeSameGroup", with(func(k *awardtracker.RecordKey) { k.Mode = "FM" }), false},
 		{"PropMode", with(func(k *awardtracker.RecordKey) { k.PropMode = "SAT" }), false},

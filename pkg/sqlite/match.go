@@ -172,7 +172,8 @@ func (idx matchIndex) find(q *awardtracker.QSO, k awardtracker.RecordKey) (e *ma
 			}
 			continue
 		}
-		if c.station != "" && q.StationCallsign != "" && !strings.EqualFold(c.station, q.StationCallsign) {
+		// Both upper case: stored so, and q normalised by the import.
+		if c.station != "" && q.StationCallsign != "" && c.station != q.StationCallsign {
 			continue
 		}
 		if c.group != string(q.ModeGroup) || !awardtracker.SameSatellite(c.propMode, c.satName, q.PropMode, q.SatName) {

@@ -235,8 +235,8 @@ func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) 
 	for _, m := range items {
 		ids = append(ids, m.id)
 	}
-	var stored []qsoRow
-	if err := tx.Where("id IN ?", ids).Find(&stored).Error; err != nil {
+	stored, err := mergeRows(tx, ids)
+	if err != nil {
 		return err
 	}
 	byID := make(map[int64]*qsoRow, len(stored))
@@ -270,6 +270,33 @@ func mergeBatch(tx *gorm.DB, items []mergeItem, res *awardtracker.ImportResult) 
 	}
 	return tx.Exec(mergeUpdate(len(changed)), args...).Error
 }
+
+// mergeRows reads the columns merge looks at and writes, for the QSOs ids.
+// It scans them itself rather than through GORM's Find: reflection over
+// every column of every row was most of a confirming sync's time in the
+// storage.
+func mergeRows(tx *gorm.DB, ids []int64) ([]qsoRow, error) {
+	rows, err := tx.Raw("SELECT id, source, "+mergeColumnsRead+" FROM qsos WHERE id IN ?", ids).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]qsoRow, 0, len(ids))
+	for rows.Next() {
+		var r qsoRow
+		if err := rows.Scan(&r.ID, &r.Source, &r.StationCallsign, &r.Mode, &r.Submode, &r.Country, &r.State, &r.Grid,
+			&r.DOK, &r.DXCC, &r.CQZone, &r.ITUZone, &r.FreqMHz, &r.PropMode, &r.SatName, &r.LogKey, &r.LoTWKey, &r.DCLKey,
+			&r.LoTWConfirmed, &r.LoTWConfirmedAt, &r.DCLConfirmed, &r.DCLConfirmedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// mergeColumnsRead is mergeColumns as mergeRows reads them (a NULL
+// frequency of an old row read as 0).
+var mergeColumnsRead = strings.Replace(strings.TrimSuffix(mergeColumns, ", updated_at"), "freq_mhz", "COALESCE(freq_mhz, 0)", 1)
 
 func newQSORow(userID int64, q *awardtracker.QSO, key string) *qsoRow {
 	r := &qsoRow{
