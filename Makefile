@@ -1,8 +1,15 @@
 # awardtracker — see README.md. Every target echoes what it does (">> ...").
 
-# Pinned tool versions. Prometheus, promtool and amtool come from Debian's
-# packages (the only source our machines reach besides the Go proxy and npm).
-BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
+# Pinned tool versions. Prometheus and Alertmanager are Go module versions,
+# built from source by `make tools` (module v0.313.5 is Prometheus 3.13.5, an
+# LTS release); docker-compose.yml runs the same releases and the monitoring
+# tests check that the two agree. The builds are cached outside the work tree
+# in $AWARDTRACKER_TOOLS_DIR (default ~/.cache/awardtracker/tools), keyed by
+# version; the monitoring tests read these two lines to find them, so change
+# a version here (and in docker-compose.yml), not on the command line.
+PROMETHEUS_VERSION   = v0.313.5
+ALERTMANAGER_VERSION = v0.28.1
+BENCHSTAT_VERSION    ?= v0.0.0-20260908200009-22c9c6c9d4da
 GO                ?= go
 GOFLAGS_TEST      ?= -race -count=1
 BIN               ?= bin/awardtracker
@@ -25,8 +32,8 @@ run: build
 
 .PHONY: tools
 tools:
-	@echo ">> checking monitoring tools (promtool, prometheus, amtool)"
-	./scripts/install-monitoring-tools.sh
+	@echo ">> building the pinned prometheus, promtool, alertmanager and amtool when missing"
+	GO=$(GO) ./scripts/install-monitoring-tools.sh $(PROMETHEUS_VERSION) $(ALERTMANAGER_VERSION)
 
 .PHONY: vet
 vet:

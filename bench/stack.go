@@ -74,7 +74,7 @@ func NewStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 		return nil, err
 	}
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
-	reg.MustRegister(db.UpCollector())
+	reg.MustRegister(db.Collector())
 
 	key, err := db.Secret(ctx, "token_signing_key", 32)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -93,7 +94,7 @@ func lastLine(s string) string {
 // inhibit rules mute. Alertmanager evaluates inhibition when its API lists
 // alerts, so no notification has to go out.
 func TestAlertmanagerInhibition(t *testing.T) {
-	bin := needTool(t, "prometheus-alertmanager")
+	bin := needTool(t, "alertmanager")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 
@@ -280,16 +281,57 @@ func stopProcess(cmd *exec.Cmd) {
 	_ = cmd.Wait()
 }
 
-// TestInstallScript checks the install script's syntax; CI runs it for real.
+// TestInstallScript checks the install script's syntax and runs it: with
+// the tools built (this test needs them anyway) it only reports them.
 func TestInstallScript(t *testing.T) {
 	run(t, repoRoot(t), "bash", "-n", filepath.Join("scripts", "install-monitoring-tools.sh"))
-	// Run it too: with the tools present (this test needs them anyway) it
-	// only reports them, without touching apt.
-	needTool(t, "promtool")
-	needTool(t, "amtool")
-	needTool(t, "prometheus")
-	out := run(t, repoRoot(t), "bash", filepath.Join("scripts", "install-monitoring-tools.sh"))
-	if !strings.Contains(out, "monitoring tools present") {
-		t.Errorf("install script with every tool present: %s", out)
+	for _, tool := range []string{"prometheus", "promtool", "alertmanager", "amtool"} {
+		needTool(t, tool)
+	}
+	prom, am := pinnedVersions(t)
+	out := run(t, repoRoot(t), "bash", filepath.Join("scripts", "install-monitoring-tools.sh"), prom, am)
+	for _, want := range []string{"prometheus " + prom + " present", "alertmanager " + am + " present"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("install script with every tool built: got %q, want it to say %q", out, want)
+		}
+	}
+}
+
+// TestToolVersions checks that the tests run the Prometheus and
+// Alertmanager releases that docker-compose.yml ships and the README names,
+// so that the rule tests hold on what users run.
+func TestToolVersions(t *testing.T) {
+	promModule, amModule := pinnedVersions(t)
+	prom, am := releaseVersion(promModule), releaseVersion(amModule)
+	for _, tc := range []struct{ tool, want string }{
+		{"promtool", "promtool, version " + prom + " "},
+		{"prometheus", "prometheus, version " + prom + " "},
+		{"amtool", "amtool, version " + am + " "},
+		{"alertmanager", "alertmanager, version " + am + " "},
+	} {
+		out := run(t, repoRoot(t), needTool(t, tc.tool), "--version")
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("%s --version: got %q, want it to contain %q", tc.tool, out, tc.want)
+		}
+	}
+
+	p := loadCompose(t)
+	for service, want := range map[string]string{
+		"prometheus":   "prom/prometheus:v" + prom,
+		"alertmanager": "prom/alertmanager:v" + am,
+	} {
+		if got := p.service(t, service).Image; got != want {
+			t.Errorf("docker-compose.yml runs %s as %s, want %s (the Makefile's pinned version)", service, got, want)
+		}
+	}
+
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Prometheus " + prom, "Alertmanager " + am} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md does not name the tested %q", want)
+		}
 	}
 }

@@ -4,8 +4,9 @@
 // provisioning (dashboards/), the Dockerfile and docker-compose.yml, and an
 // end-to-end run of the real service scraped by a real Prometheus.
 //
-// It provides no code to other packages. The tests need promtool,
-// prometheus, amtool and prometheus-alertmanager on PATH; they fail, and
-// say to run scripts/install-monitoring-tools.sh, when those are missing.
+// It provides no code to other packages. The tests run prometheus,
+// promtool, alertmanager and amtool at the versions pinned in the Makefile,
+// built by `make tools` into a cache outside the work tree; they fail, and
+// say to run it, when those builds are missing.
 // Everything they start listens on 127.0.0.1 only.
 package monitoring

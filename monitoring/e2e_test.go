@@ -27,6 +27,8 @@ import (
 // 150 ms on every database query (the fault), scrapes it with a real
 // Prometheus loading the repository's rule files, drives some traffic, and
 // then asks Prometheus's HTTP API
+//   - that the histograms arrive both native and classic (the rules read
+//     the classic buckets),
 //   - that every recording rule evaluates without error and yields series,
 //   - that every dashboard query parses and returns data, and
 //   - that AwardtrackerSlowQueries is pending or firing, while
@@ -96,6 +98,28 @@ func TestEndToEnd(t *testing.T) {
 	// after that scrape, before reading anything.
 	end := time.Now().Unix() + 1
 	waitQuery(t, ctx, prom, fmt.Sprintf(`timestamp(up{job="awardtracker"}) > %d`, end), "a scrape after the traffic")
+	bothForms := t.Run("BothHistogramForms", func(t *testing.T) {
+		// prometheus.yml's job scrapes native histograms and, with
+		// always_scrape_classic_histograms, keeps the classic _bucket
+		// series the rules and dashboards read; without it Prometheus 3
+		// would store the native form only.
+		for _, expr := range []string{
+			`count(awardtracker_http_request_duration_seconds_bucket{job="awardtracker"})`,
+			`count(awardtracker_db_query_duration_seconds_bucket{job="awardtracker"})`,
+			`count(histogram_count(awardtracker_http_request_duration_seconds{job="awardtracker"}))`,
+			`count(histogram_count(awardtracker_db_query_duration_seconds{job="awardtracker"}))`,
+		} {
+			if res := queryInstant(t, ctx, prom, expr); len(res) == 0 {
+				t.Errorf("%s: no series (is always_scrape_classic_histograms still set on the job in prometheus.yml?)", expr)
+			}
+		}
+	})
+	if !bothForms {
+		// The rules read the classic series: waiting for their
+		// evaluations below would only time out.
+		t.FailNow()
+	}
+
 	for _, rec := range []string{
 		"instance_url:awardtracker_http_requests:rate5m",
 		"instance_query:awardtracker_db_queries:rate5m",
@@ -421,7 +445,7 @@ func bearerOf(t *testing.T, resp map[string]any) string {
 	return tok
 }
 
-// startPrometheus runs Debian's prometheus with the repository's
+// startPrometheus runs the pinned Prometheus with the repository's
 // awardtracker scrape job (pointed at the service, with the operator token
 // and a 1 s interval) and the repository's rule files, evaluated every
 // second. No Alertmanager: the test reads alert states from Prometheus.

@@ -3,25 +3,88 @@ package monitoring
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// installHint is what a missing tool's failure says: CI installs the tools
-// with the same script, so a skip here would hide a broken CI setup.
-const installHint = "run scripts/install-monitoring-tools.sh (make test does) to install promtool, prometheus, amtool and prometheus-alertmanager from Debian's packages"
+// installHint is what a missing tool's failure says: CI builds the tools
+// with the same target, so a skip here would hide a broken CI setup.
+const installHint = "run make tools (make test does): it builds prometheus, promtool, alertmanager and amtool at the versions pinned in the Makefile"
 
-// needTool returns the path of a monitoring tool, failing the test when it
-// is not installed.
+// toolsDir is where scripts/install-monitoring-tools.sh puts its builds.
+func toolsDir(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("AWARDTRACKER_TOOLS_DIR"); dir != "" {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatalf("no AWARDTRACKER_TOOLS_DIR and no home directory: %v", err)
+	}
+	return filepath.Join(home, ".cache", "awardtracker", "tools")
+}
+
+// pinnedVersions returns the Go module versions of Prometheus and
+// Alertmanager pinned at the top of the Makefile, the one place they are
+// set: the tests run exactly those builds, never whatever is on PATH (a
+// distribution's Prometheus 2.x would pass or fail the rule tests for
+// reasons that do not hold on the Prometheus we ship).
+func pinnedVersions(t testing.TB) (prometheus, alertmanager string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(name string) string {
+		m := regexp.MustCompile(`(?m)^` + name + `\s*=\s*(v\S+)\s*$`).FindSubmatch(data)
+		if m == nil {
+			t.Fatalf("the Makefile pins no %s (want a line %s = vX.Y.Z)", name, name)
+		}
+		return string(m[1])
+	}
+	return get("PROMETHEUS_VERSION"), get("ALERTMANAGER_VERSION")
+}
+
+// releaseVersion turns a Go module version into the release it is:
+// Prometheus publishes release 3.13.5 as module v0.313.5; Alertmanager's
+// module versions are its release versions.
+func releaseVersion(module string) string {
+	v := strings.TrimPrefix(module, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) == 3 && parts[0] == "0" {
+		if minor, err := strconv.Atoi(parts[1]); err == nil && minor >= 100 {
+			return fmt.Sprintf("%d.%d.%s", minor/100, minor%100, parts[2])
+		}
+	}
+	return v
+}
+
+// needTool returns the path of the pinned build of a monitoring tool
+// (prometheus, promtool, alertmanager or amtool), failing the test when it
+// has not been built.
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found on PATH: %s", name, installHint)
+	promVersion, amVersion := pinnedVersions(t)
+	var dir string
+	switch name {
+	case "prometheus", "promtool":
+		dir = "prometheus-" + promVersion
+	case "alertmanager", "amtool":
+		dir = "alertmanager-" + amVersion
+	default:
+		t.Fatalf("needTool: unknown tool %s", name)
+	}
+	path := filepath.Join(toolsDir(t), dir, "bin", name)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s not built: %v; %s", name, err, installHint)
 	}
 	return path
 }

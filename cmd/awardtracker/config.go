@@ -30,7 +30,10 @@ type config struct {
 	syncInterval   time.Duration
 	secretsKey     string
 	lotwURL        string
+	lotwMaxReport  int64
 	dclURL         string
+	syncWorkers    int
+	syncTimeout    time.Duration
 	queryDelay     time.Duration
 }
 
@@ -61,8 +64,11 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").EnumVar(&c.logLevel, "debug", "info", "warn", "error")
 	app.Flag("log.format", "Log format: text or json.").Default("text").EnumVar(&c.logFormat, "text", "json")
 	app.Flag("sync.interval", "How often every user with stored credentials is synced from LoTW and DCL (0 disables).").Default("1h").DurationVar(&c.syncInterval)
+	app.Flag("sync.concurrency", "How many LoTW/DCL syncs run at once; more wait their turn.").Default("4").IntVar(&c.syncWorkers)
+	app.Flag("sync.timeout", "Deadline of one sync, download and import together; a sync past it fails and writes nothing.").Default("1h").DurationVar(&c.syncTimeout)
 	app.Flag("secrets.key", "Secret (at least 32 characters) from which the key that encrypts stored LoTW/DCL credentials is derived. Without it, credentials cannot be stored.").StringVar(&c.secretsKey)
 	app.Flag("lotw.url", "LoTW report URL.").Default("https://lotw.arrl.org/lotwuser/lotwreport.adi").StringVar(&c.lotwURL)
+	app.Flag("lotw.max-report-bytes", "Largest LoTW report downloaded (spooled to a temporary file); a larger one fails the sync. 1 GiB is about 1.6 million confirmations.").Default("1073741824").Int64Var(&c.lotwMaxReport)
 	app.Flag("dcl.url", "DCL ADIF export URL (DARC's draft interface).").Default("https://dings.dcl.darc.de/api/adiexport").StringVar(&c.dclURL)
 	app.Flag("debug.query-delay", "Test only: add this delay to every database query.").Hidden().DurationVar(&c.queryDelay)
 
@@ -77,6 +83,15 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 		if _, _, err := ratelimit.ParsePolicy(p); err != nil {
 			return nil, err
 		}
+	}
+	if c.syncWorkers < 1 {
+		return nil, fmt.Errorf("--sync.concurrency must be at least 1")
+	}
+	if c.syncTimeout <= 0 {
+		return nil, fmt.Errorf("--sync.timeout must be positive")
+	}
+	if c.lotwMaxReport < 1 {
+		return nil, fmt.Errorf("--lotw.max-report-bytes must be positive")
 	}
 	if c.secretsKey != "" && len(c.secretsKey) < 32 {
 		return nil, fmt.Errorf("--secrets.key must be at least 32 characters")

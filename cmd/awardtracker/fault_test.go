@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -173,18 +175,21 @@ func TestFault_KillDuringSync(t *testing.T) {
 }
 
 // TestFault_DatabaseUnreachable: with the database file gone, health says
-// so (503), readiness fails, the process keeps running, and it recovers when
-// the file returns.
+// so (503), readiness fails, writes are refused with 503 instead of going to
+// a file no restart will see, the process keeps running, and it recovers
+// when the file returns.
 func TestFault_DatabaseUnreachable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
 	dbPath := filepath.Join(t.TempDir(), "gone.db")
-	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0")
+	args := []string{"--db.path=" + dbPath, "--sync.interval=0"}
+	c := startChild(t, args...)
 	status := func(path string) int { return call(t, "GET", c.URL+path, "", nil, nil) }
 	if status("/api/health") != 200 || status("/readyz") != 200 {
 		t.Fatal("not healthy at start")
 	}
+	tok := register(t, c.URL, "N0CALL")
 	if err := os.Rename(dbPath, dbPath+".away"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,14 +205,17 @@ func TestFault_DatabaseUnreachable(t *testing.T) {
 	if status("/livez") != 200 {
 		t.Error("livez fails: the process should keep running")
 	}
-	resp, err := http.Get(c.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	if st := call(t, "POST", c.URL+"/api/auth/register", "", map[string]string{"callsign": "N0LOST", "password": "correct horse"}, nil); st != 503 {
+		t.Errorf("register with the database gone: %d, want 503", st)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), "awardtracker_db_up 0") {
-		t.Error("awardtracker_db_up is not 0 with the database gone")
+	if st := importADIF(t, c.URL, tok, 10); st != 503 {
+		t.Errorf("import with the database gone: %d, want 503", st)
+	}
+	metrics := scrape(t, c.URL)
+	for _, want := range []string{"awardtracker_db_up 0", `awardtracker_db_write_failures_total{reason="file_gone"} 2`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics with the database gone lack %q", want)
+		}
 	}
 	if err := os.Rename(dbPath+".away", dbPath); err != nil {
 		t.Fatal(err)
@@ -215,6 +223,140 @@ func TestFault_DatabaseUnreachable(t *testing.T) {
 	if status("/api/health") != 200 || status("/readyz") != 200 {
 		t.Error("did not recover when the database came back")
 	}
+	if st := importADIF(t, c.URL, tok, 10); st != 200 {
+		t.Errorf("import with the database back: %d, want 200", st)
+	}
+	if err := c.stop(); err != nil {
+		t.Errorf("SIGTERM: %v\n%s", err, c.logs.String())
+	}
+	// After a restart: the refused writes are not there, the later ones are.
+	c = startChild(t, args...)
+	tok = login(t, c.URL, "N0CALL")
+	var st awardtracker.Stats
+	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
+	if st.Total != 10 {
+		t.Errorf("after a restart: %d QSOs, want the 10 imported with the database back", st.Total)
+	}
+	if code := call(t, "POST", c.URL+"/api/auth/login", "", map[string]string{"callsign": "N0LOST", "password": "correct horse"}, nil); code != 401 {
+		t.Errorf("login as the refused sign-up: %d, want 401", code)
+	}
+}
+
+// TestFault_DiskFull: with the disk refusing the child's writes, a sign-up
+// answers 503 (never 201 with a token for a user that is not stored), health
+// and readiness say 503 and the metrics say why; when space returns, health
+// recovers by itself and writes work.
+func TestFault_DiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	dbPath := filepath.Join(t.TempDir(), "full.db")
+	args := []string{"--db.path=" + dbPath, "--sync.interval=0"}
+	c := startChild(t, args...)
+	tok := register(t, c.URL, "N0CALL")
+	if st := importADIF(t, c.URL, tok, 10); st != 200 {
+		t.Fatalf("import: %d", st)
+	}
+	restore := fillDisk(t, c.cmd.Process.Pid)
+	if st := call(t, "POST", c.URL+"/api/auth/register", "", map[string]string{"callsign": "N0GHST", "password": "correct horse"}, nil); st != 503 {
+		t.Errorf("register on a full disk: %d, want 503", st)
+	}
+	if st := importADIF(t, c.URL, tok, 20); st != 503 {
+		t.Errorf("import on a full disk: %d, want 503", st)
+	}
+	var h struct{ Status string }
+	if st := call(t, "GET", c.URL+"/api/health", "", nil, &h); st != 503 || h.Status != "error" {
+		t.Errorf("health on a full disk: %d %q, want 503 error", st, h.Status)
+	}
+	if st := call(t, "GET", c.URL+"/readyz", "", nil, nil); st != 503 {
+		t.Errorf("readyz on a full disk: %d, want 503", st)
+	}
+	metrics := scrape(t, c.URL)
+	for _, want := range []string{"awardtracker_db_up 0", "awardtracker_db_writable 0"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics on a full disk lack %q", want)
+		}
+	}
+	if strings.Contains(metrics, `awardtracker_db_write_failures_total{reason="io_error"} 0`) {
+		t.Error("awardtracker_db_write_failures_total{reason=\"io_error\"} did not count the failed writes")
+	}
+	restore()
+	// Health probes with a write of its own at most once a second.
+	waitFor(t, "health to recover", func() bool { return call(t, "GET", c.URL+"/api/health", "", nil, nil) == 200 })
+	if code := call(t, "POST", c.URL+"/api/auth/login", "", map[string]string{"callsign": "N0GHST", "password": "correct horse"}, nil); code != 401 {
+		t.Errorf("login as the refused sign-up: %d, want 401", code)
+	}
+	ghostTok := register(t, c.URL, "N0GHST")
+	if err := c.stop(); err != nil {
+		t.Errorf("SIGTERM: %v\n%s", err, c.logs.String())
+	}
+	checkIntegrity(t, dbPath)
+	c = startChild(t, args...)
+	tok = login(t, c.URL, "N0CALL")
+	var st awardtracker.Stats
+	call(t, "GET", c.URL+"/api/qsos/stats", tok, nil, &st)
+	if st.Total != 10 {
+		t.Errorf("after a restart: %d QSOs, want the 10 imported before the disk filled", st.Total)
+	}
+	// The signing key is the same: the token from before the restart works.
+	if code := call(t, "GET", c.URL+"/api/qsos/stats", ghostTok, nil, nil); code != 200 {
+		t.Errorf("N0GHST's token after a restart: %d, want 200", code)
+	}
+}
+
+// fillDisk makes every write of process pid to a regular file fail, as a
+// full disk does: RLIMIT_FSIZE 0 (the kernel answers EFBIG; Go ignores
+// SIGXFSZ). Unlike a read-only file mode it stops root too, and unlike a
+// small tmpfs it needs no mount privileges. The returned func lifts it.
+func fillDisk(t *testing.T, pid int) (restore func()) {
+	t.Helper()
+	var old unix.Rlimit
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &old); err != nil {
+		t.Fatal(err)
+	}
+	lim := old
+	lim.Cur = 0
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &lim, nil); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &old, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// importADIF uploads n generated QSOs and returns the status.
+func importADIF(t *testing.T, url, tok string, n int) int {
+	t.Helper()
+	var file bytes.Buffer
+	if err := generatedADIF(&file, n); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", url+"/api/qsos/import", &file)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// scrape returns the child's /metrics page.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestGracefulShutdown: SIGTERM lets an in-flight request finish, stops a

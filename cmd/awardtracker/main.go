@@ -107,7 +107,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	}
 	a.closers = append(a.closers, func(context.Context) error { return db.Close() })
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
-	reg.MustRegister(db.UpCollector())
+	reg.MustRegister(db.Collector())
 	log.Info("Database open", "path", cfg.dbPath)
 
 	key, err := db.Secret(ctx, "token_signing_key", 32)

@@ -28,11 +28,13 @@ func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *sql
 	return syncer.New(syncer.Options{
 		QSOs:        qsos,
 		States:      sqlite.NewSyncStateService(db),
-		LoTW:        lotw.New(lotw.Options{URL: cfg.lotwURL, Version: version()}),
+		LoTW:        lotw.New(lotw.Options{URL: cfg.lotwURL, Version: version(), MaxReportBytes: cfg.lotwMaxReport}),
 		DCL:         dcl.New(dcl.Options{URL: cfg.dclURL, Version: version()}),
 		Box:         box,
 		Invalidator: inv,
 		Registerer:  reg,
 		Logger:      log,
+		Concurrency: cfg.syncWorkers,
+		Timeout:     cfg.syncTimeout,
 	})
 }

@@ -368,7 +368,8 @@ func TestRecords_Fatal(t *testing.T) {
 		{"truncated LoTW report", bytes.NewReader(readFile(t, "lotw-report-truncated.adi")), 3, awardtracker.EINVALID,
 			"the ADIF input is cut off in record 4: input ends inside the tag <APP_LoTW_QSO_TIMESTAM at byte 2285"},
 		{"no final eor", strings.NewReader("<eoh>" + with() + "<eor>" + with()), 1, awardtracker.EINVALID, "the ADIF input is cut off in record 2"},
-		{"bad length", strings.NewReader("<eoh><CALL:4>K1AB<eor><CALL:four>K2CD<eor>"), 1, awardtracker.EINVALID, "malformed ADIF in record 2: bad length in <CALL:four> at byte 22"},
+		{"length over the limit", strings.NewReader("<eoh><CALL:4>K1AB<eor><CALL:999999999>K2CD<eor>"), 1, awardtracker.EINVALID,
+			"malformed ADIF in record 2: field CALL declares 999999999 bytes, more than the 1048576 allowed at byte 22"},
 		{"read error", io.MultiReader(strings.NewReader("<eoh>"), iotestErr{}), 0, awardtracker.EUNAVAILABLE, "reading the ADIF input failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

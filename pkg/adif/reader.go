@@ -108,6 +108,7 @@ type Reader struct {
 	pending    Record // the first record, read while looking for <eoh>
 	hasPending bool
 	sawEOF     bool
+	sawTag     bool  // an ADIF tag has been read, not only text
 	peekErr    error // a read error met while looking ahead, reported by the next read
 
 	// The record being read: names, types and values back to back in arena,
@@ -121,7 +122,27 @@ type span struct{ name, typ, value [2]int }
 
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, bufSize)}
+	return &Reader{br: bufio.NewReaderSize(&stickyReader{r: r}, bufSize)}
+}
+
+// stickyReader returns a read error again on every later read. bufio hands
+// an error to one caller only, and the Reader looks ahead (Peek) before it
+// knows whether it needs the bytes that failed; repeating the error keeps it
+// from being lost when the bytes it had were enough.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stickyReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }
 
 // Preamble returns the free text before the first tag, such as LoTW's
@@ -151,21 +172,27 @@ func (r *Reader) Header() (Record, error) {
 
 func (r *Reader) readHeader() (Record, error) {
 	var pre []byte
-	found, err := r.skipToTag(&pre)
+	kind, err := r.nextTag(&pre)
 	r.preamble = string(pre)
 	if err != nil {
 		return Record{}, err
 	}
-	if !found {
-		return Record{}, r.syntax(r.off, ErrNotADIF, "no ADIF tag found")
-	}
-	r.recStart = r.off - 1
-	for first := true; ; first = false {
-		kind, name, err := r.readTag(first)
-		if err != nil {
-			return Record{}, err
-		}
+	for {
 		switch kind {
+		case tagEnd:
+			switch {
+			case len(r.spans) > 0 && r.sawEOF:
+				// LoTW's empty answer to a QSL query: its preamble, a few
+				// header fields and <APP_LoTW_EOF>, with no <eoh>. The
+				// marker says the report is complete, so the fields are
+				// its header and there are no records.
+				return r.takeRecord(), nil
+			case len(r.spans) > 0:
+				return Record{}, r.syntax(r.off, ErrTruncated, "input ends before <eoh> or <eor>")
+			case r.sawTag:
+				return Record{}, r.syntax(r.off, ErrNotADIF, "no <eoh> and no record found")
+			}
+			return Record{}, r.syntax(r.off, ErrNotADIF, r.notADIFMessage(pre))
 		case tagEOH:
 			return r.takeRecord(), nil
 		case tagEOR:
@@ -173,20 +200,23 @@ func (r *Reader) readHeader() (Record, error) {
 				r.pending, r.hasPending = r.takeRecord(), true
 			}
 			return Record{}, nil
-		case tagBare:
-			r.noteBare(name)
 		}
-		found, err := r.skipToTag(nil)
-		if err != nil {
+		if kind, err = r.nextTag(nil); err != nil {
 			return Record{}, err
 		}
-		if !found {
-			if len(r.spans) > 0 {
-				return Record{}, r.syntax(r.off, ErrTruncated, "input ends before <eoh> or <eor>")
-			}
-			return Record{}, r.syntax(r.off, ErrNotADIF, "no <eoh> and no record found")
+	}
+}
+
+// notADIFMessage says why an input without a single ADIF tag was refused,
+// naming what it looks like when it starts like a web page or XML.
+func (r *Reader) notADIFMessage(pre []byte) string {
+	head := bytes.TrimLeft(bytes.TrimPrefix(pre, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(head) > 0 && head[0] == '<' {
+		if msg := notADIFTag(head[1:]); msg != "" {
+			return msg
 		}
 	}
+	return "no ADIF tag found"
 }
 
 // Next returns the next record, or io.EOF after the last one. A record
@@ -208,25 +238,22 @@ func (r *Reader) Next() (Record, error) {
 		return rec, nil
 	}
 	for {
-		found, err := r.skipToTag(nil)
-		if err != nil {
-			return Record{}, r.fail(err)
-		}
-		if !found {
-			if len(r.spans) > 0 {
-				return Record{}, r.fail(r.syntax(r.recStart, ErrTruncated,
-					fmt.Sprintf("input ends inside the record starting here (%d fields, no <eor>)", len(r.spans))))
-			}
-			return Record{}, r.fail(io.EOF)
-		}
-		if len(r.spans) == 0 {
-			r.recStart = r.off - 1
-		}
-		kind, name, err := r.readTag(false)
+		kind, err := r.nextTag(nil)
 		if err != nil {
 			return Record{}, r.fail(err)
 		}
 		switch kind {
+		case tagEnd:
+			if len(r.spans) > 0 {
+				return Record{}, r.fail(r.syntax(r.recStart, ErrTruncated,
+					fmt.Sprintf("input ends inside the record starting here (%d fields, no <eor>)", len(r.spans))))
+			}
+			if r.isLoTWReport() && !r.sawEOF {
+				// LoTW ends every report with the marker; a report cut off
+				// between two records is otherwise well-formed.
+				return Record{}, r.fail(r.syntax(r.off, ErrTruncated, "the LoTW report ends without <APP_LoTW_EOF>"))
+			}
+			return Record{}, r.fail(io.EOF)
 		case tagEOR:
 			if len(r.spans) > 0 {
 				return r.takeRecord(), nil
@@ -235,11 +262,19 @@ func (r *Reader) Next() (Record, error) {
 			// A second header: two exports concatenated. What was read since
 			// the last <eor> was that header, not a record.
 			r.arena, r.spans = r.arena[:0], r.spans[:0]
-		case tagBare:
-			r.noteBare(name)
 		}
 	}
 }
+
+// isLoTWReport tells a LoTW report, which must end with <APP_LoTW_EOF>,
+// by its preamble or its PROGRAMID.
+func (r *Reader) isLoTWReport() bool {
+	return strings.HasPrefix(strings.TrimLeft(r.preamble, " \t\r\n"), lotwPreamble) ||
+		strings.EqualFold(strings.TrimSpace(r.header.Get("PROGRAMID")), "LoTW")
+}
+
+// lotwPreamble is the first line of every LoTW report.
+const lotwPreamble = "ARRL Logbook of the World Status Report"
 
 func (r *Reader) fail(err error) error {
 	r.err = err
@@ -252,12 +287,6 @@ func (r *Reader) syntax(off int64, kind error, msg string) error {
 
 func (r *Reader) ioErr(err error) error {
 	return fmt.Errorf("adif: reading at byte %d: %w", r.off, err)
-}
-
-func (r *Reader) noteBare(name string) {
-	if strings.EqualFold(name, "APP_LoTW_EOF") {
-		r.sawEOF = true
-	}
 }
 
 // takeRecord turns the fields read so far into a Record and resets the
@@ -311,49 +340,96 @@ const (
 	tagField tagKind = iota // a data specifier, appended to the record being read
 	tagEOH
 	tagEOR
-	tagBare // a length-less tag other than <eoh> and <eor>, such as <APP_LoTW_EOF>
+	tagEOF  // LoTW's <APP_LoTW_EOF>
+	tagText // a '<' that does not open a tag: plain text
+	tagEnd  // the end of the input
 )
 
-// readTag reads one tag, its '<' already consumed, and for a data specifier
-// also its value.
-func (r *Reader) readTag(first bool) (tagKind, string, error) {
-	start := r.off - 1
-	b, err := r.br.ReadSlice('>')
-	r.off += int64(len(b))
-	switch err {
-	case nil:
-	case io.EOF:
-		return 0, "", r.syntax(start, ErrTruncated, fmt.Sprintf("input ends inside the tag <%s", clip(b)))
-	case bufio.ErrBufferFull:
-		return 0, "", r.syntax(start, ErrMalformed, "tag without '>'")
-	default:
-		return 0, "", r.ioErr(err)
+// nextTag skips text up to the next tag and reads it, and a data
+// specifier's value with it. <APP_LoTW_EOF> is noted and skipped, so it
+// returns tagField, tagEOH, tagEOR or tagEnd. Text before the first tag is
+// appended to capture if capture is not nil.
+func (r *Reader) nextTag(capture *[]byte) (tagKind, error) {
+	for {
+		found, err := r.skipToTag(capture)
+		if err != nil {
+			return 0, err
+		}
+		if !found {
+			return tagEnd, nil
+		}
+		kind, err := r.readTag()
+		if err != nil {
+			return 0, err
+		}
+		switch kind {
+		case tagText:
+			if capture != nil {
+				*capture = append(*capture, '<')
+			}
+			continue
+		case tagEOF:
+			r.sawEOF, r.sawTag = true, true
+			capture = nil
+			continue
+		}
+		r.sawTag = true
+		return kind, nil
 	}
-	content := b[:len(b)-1]
-	if first {
-		if msg := notADIFTag(content); msg != "" {
-			return 0, "", r.syntax(start, ErrNotADIF, msg)
+}
+
+// readTag reads one tag, its '<' already consumed, and for a data specifier
+// also its value. Anything but a well-formed <NAME:LENGTH[:TYPE]>, <EOH>,
+// <EOR> or <APP_LoTW_EOF> is text (loggers write e-mail addresses in angle
+// brackets into their headers, users write "<3" in comments): then only the
+// '<' is consumed and tagText returned.
+func (r *Reader) readTag() (tagKind, error) {
+	start := r.off - 1
+	// A read error with the tag already buffered is not lost: the sticky
+	// reader returns it again on the next read.
+	q, err := r.br.Peek(maxTagLen + 1)
+	// The tag ends at the first '>'; a '<' before it means this one is
+	// text. Stopping at either keeps the scans of successive '<' disjoint,
+	// so that input full of them costs linear time.
+	end := -1
+scan:
+	for i, c := range q {
+		switch c {
+		case '>':
+			end = i
+			break scan
+		case '<':
+			return tagText, nil
 		}
 	}
-	if len(content) > maxTagLen {
-		return 0, "", r.syntax(start, ErrMalformed, "tag longer than 1024 bytes")
+	if end < 0 && err != nil && err != io.EOF {
+		return 0, r.ioErr(err)
 	}
-	if i := bytes.IndexByte(content, '<'); i >= 0 {
-		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("tag <%s is not closed", clip(content[:i])))
+	if end < 0 {
+		if len(q) <= maxTagLen && isTagPrefix(q) {
+			// The input ends where a tag was being written: a cut-off file,
+			// not text.
+			return 0, r.syntax(start, ErrTruncated, fmt.Sprintf("input ends inside the tag <%s", clip(q)))
+		}
+		return tagText, nil
 	}
+	content := q[:end]
 
 	colon := bytes.IndexByte(content, ':')
 	if colon < 0 {
-		if !isBareName(content) {
-			return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("unexpected tag <%s>", clip(content)))
-		}
+		kind := tagText
 		switch {
 		case equalFoldASCII(content, "EOH"):
-			return tagEOH, "", nil
+			kind = tagEOH
 		case equalFoldASCII(content, "EOR"):
-			return tagEOR, "", nil
+			kind = tagEOR
+		case equalFoldASCII(content, "APP_LoTW_EOF"):
+			kind = tagEOF
 		}
-		return tagBare, string(content), nil
+		if kind != tagText {
+			r.consume(end + 1)
+		}
+		return kind, nil
 	}
 
 	name, rest := content[:colon], content[colon+1:]
@@ -361,21 +437,19 @@ func (r *Reader) readTag(first bool) (tagKind, string, error) {
 	if i := bytes.IndexByte(rest, ':'); i >= 0 {
 		lenText, typ = rest[:i], rest[i+1:]
 	}
-	if !isFieldName(name) {
-		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("bad field name in <%s>", clip(content)))
+	if !isFieldName(name) || !isDigits(lenText) || !isTypeIndicator(typ) {
+		return tagText, nil
 	}
 	n, ok := parseLength(lenText)
 	if !ok {
-		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("bad length in <%s>", clip(content)))
-	}
-	if n > MaxDataLen {
-		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("field %s declares %d bytes, more than the %d allowed", clip(name), n, MaxDataLen))
+		return 0, r.syntax(start, ErrMalformed, fmt.Sprintf("field %s declares %s bytes, more than the %d allowed",
+			clip(name), clip(bytes.TrimLeft(lenText, "0")), MaxDataLen))
 	}
 	if len(r.spans) >= maxFields {
-		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("record has more than %d fields", maxFields))
+		return 0, r.syntax(start, ErrMalformed, fmt.Sprintf("record has more than %d fields", maxFields))
 	}
 	if len(r.arena)+len(name)+len(typ)+n > maxRecordBytes {
-		return 0, "", r.syntax(start, ErrMalformed, fmt.Sprintf("record is larger than %d bytes", maxRecordBytes))
+		return 0, r.syntax(start, ErrMalformed, fmt.Sprintf("record is larger than %d bytes", maxRecordBytes))
 	}
 	kind := tagField
 	switch {
@@ -385,7 +459,8 @@ func (r *Reader) readTag(first bool) (tagKind, string, error) {
 		kind = tagEOR
 	}
 
-	// content points into the bufio buffer, so copy it before reading on.
+	// content points into the bufio buffer, which reading the value may
+	// refill, so copy name and type first.
 	var sp span
 	sp.name[0] = len(r.arena)
 	r.arena = append(r.arena, name...)
@@ -394,16 +469,26 @@ func (r *Reader) readTag(first bool) (tagKind, string, error) {
 	r.arena = append(r.arena, typ...)
 	sp.typ[1] = len(r.arena)
 	sp.value[0] = len(r.arena)
+	r.consume(end + 1)
 	if err := r.readValue(n, start); err != nil {
-		return 0, "", err
+		return 0, err
 	}
 	sp.value[1] = len(r.arena)
 	if kind != tagField {
 		r.arena = r.arena[:sp.name[0]]
-		return kind, "", nil
+		return kind, nil
+	}
+	if len(r.spans) == 0 {
+		r.recStart = start
 	}
 	r.spans = append(r.spans, sp)
-	return tagField, "", nil
+	return tagField, nil
+}
+
+// consume discards n bytes that have been peeked at.
+func (r *Reader) consume(n int) {
+	d, _ := r.br.Discard(n)
+	r.off += int64(d)
 }
 
 // readValue appends a value of declared length n to the arena. n counts
@@ -508,8 +593,8 @@ func (r *Reader) runeEnd(n int) (int, bool) {
 	return i, true
 }
 
-// notADIFTag recognises the first tag of a document that is not ADIF, such
-// as LoTW's HTML login page.
+// notADIFTag recognises, from what follows its first '<', a document that
+// is not ADIF, such as LoTW's HTML login page, to say so in the error.
 func notADIFTag(content []byte) string {
 	if len(content) == 0 {
 		return ""
@@ -520,24 +605,28 @@ func notADIFTag(content []byte) string {
 	case '!', '/':
 		return "the input is an HTML page"
 	}
-	if len(content) >= 4 && equalFoldASCII(content[:4], "html") && (len(content) == 4 || content[4] == ' ') {
+	if len(content) >= 4 && equalFoldASCII(content[:4], "html") && (len(content) == 4 || content[4] == ' ' || content[4] == '>') {
 		return "the input is an HTML page"
 	}
 	return ""
 }
 
-// isBareName accepts the names a length-less tag may have: EOH, EOR and
-// APP_LoTW_EOF style names. The narrow rule lets HTML fail fast.
-func isBareName(b []byte) bool {
+// isTagPrefix reports whether b, the rest of the input after a '<', could
+// be the start of a tag that the end of the input cut off: a field name
+// without spaces, then perhaps a colon, digits, a colon and a type.
+func isTagPrefix(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
-	for _, c := range b {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
+	name, rest, colon := bytes.Cut(b, []byte(":"))
+	if !isFieldName(name) || bytes.IndexByte(name, ' ') >= 0 {
+		return false
 	}
-	return true
+	if !colon {
+		return true
+	}
+	lenText, typ, _ := bytes.Cut(rest, []byte(":"))
+	return (len(lenText) == 0 || isDigits(lenText)) && isTypeIndicator(typ)
 }
 
 // isFieldName applies the ADIF rule for field names (no comma, colon, angle
@@ -548,27 +637,43 @@ func isFieldName(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' {
+		if c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' || c == '<' {
 			return false
 		}
 	}
 	return true
 }
 
-// parseLength parses a data length: ASCII digits only, leading zeros allowed.
-func parseLength(b []byte) (int, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	n := 0
+// isDigits reports whether b is a non-empty run of ASCII digits.
+func isDigits(b []byte) bool {
 	for _, c := range b {
 		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// isTypeIndicator accepts an ADIF data type indicator: one letter in the
+// specification, but empty or a few letters are tolerated as harmless.
+func isTypeIndicator(b []byte) bool {
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseLength parses a data length of ASCII digits (leading zeros allowed),
+// reporting false for one over MaxDataLen, however many digits it has.
+func parseLength(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+		if n > MaxDataLen {
 			return 0, false
 		}
-		if n > MaxDataLen { // keep going to validate, but stop growing
-			continue
-		}
-		n = n*10 + int(c-'0')
 	}
 	return n, true
 }

@@ -287,6 +287,45 @@ func TestReader_Syntax(t *testing.T) {
 		in:   "<NAME:5>Jorg\xe9<eor>",
 		recs: [][]Field{{{"NAME", "Jorg\xe9", ""}}},
 	}, {
+		name:     "e-mail addresses in the header (Xlog)",
+		in:       "ADIF Export from xlog\nCopyright (C) 2012 Andy Stewart <andystewart@comcast.net>\n<ADIF_VER:5>2.2.7\n<EOH>\n<CALL:5>W6NEV <EOR>",
+		preamble: "ADIF Export from xlog\nCopyright (C) 2012 Andy Stewart <andystewart@comcast.net>\n",
+		header:   []Field{{"ADIF_VER", "2.2.7", ""}},
+		recs:     [][]Field{{{"CALL", "W6NEV", ""}}},
+	}, {
+		name:     "a URL with a colon in angle brackets",
+		in:       "Log from <see https://x.y/z>\n<eoh><CALL:4>K1AB<eor>",
+		preamble: "Log from <see https://x.y/z>\n",
+		header:   []Field{},
+		recs:     [][]Field{{{"CALL", "K1AB", ""}}},
+	}, {
+		name: "a heart between records and between fields",
+		in:   "<eoh><CALL:4>K1AB<eor>\n# <3 this contact\n<CALL:4>K2CD <3 <BAND:3>20m<eor>\n# <3 this too",
+		recs: [][]Field{{{"CALL", "K1AB", ""}}, {{"CALL", "K2CD", ""}, {"BAND", "20m", ""}}},
+	}, {
+		name:     "a lone angle bracket at the end",
+		in:       "1 < 2\n<CALL:4>K1AB<eor>\n<",
+		preamble: "1 < 2\n",
+		recs:     [][]Field{{{"CALL", "K1AB", ""}}},
+	}, {
+		name:     "HTML before the header and after the records",
+		in:       "<html><b>my log</b>\n<eoh><CALL:4>K1AB<eor></b></html>",
+		preamble: "<html><b>my log</b>\n",
+		header:   []Field{},
+		recs:     [][]Field{{{"CALL", "K1AB", ""}}},
+	}, {
+		name: "tags that are not well-formed are text",
+		in: "<eoh><CALL:x>K1<CALL:>K2<CALL:-4>K3<CALL: 4>K4<:4>K5<CALL:4<A:1>b<a href=x><FOO:1:N:X>y<EOHX>" +
+			"<CALL" + strings.Repeat("x", 2000) + "><CALL:4>K1AB<eor>",
+		header: []Field{},
+		recs:   [][]Field{{{"A", "b", ""}, {"CALL", "K1AB", ""}}},
+	}, {
+		name:     "LoTW's empty report without <eoh> (QSL ONLY: YES)",
+		in:       lotwPreamble + "\nGenerated at 2022-12-05 12:20:18\n\n<PROGRAMID:4>LoTW\n<APP_LoTW_EOF>\n\n",
+		preamble: lotwPreamble + "\nGenerated at 2022-12-05 12:20:18\n\n",
+		header:   []Field{{"PROGRAMID", "LoTW", ""}},
+		sawEOF:   true,
+	}, {
 		name: "byte length that ends mid-text is kept",
 		in:   "<NAME:3>Jorge<eor>", // ASCII: no other reading exists
 		recs: [][]Field{{{"NAME", "Jor", ""}}},
@@ -342,19 +381,18 @@ func TestReader_Errors(t *testing.T) {
 		{"tag cut off", "<eoh><CALL:4>K1AB<eor><CALL:4>K2CD<QSO_DA", ErrTruncated, 34, "inside the tag <QSO_DA", 1},
 		{"no final eor", "<eoh><CALL:4>K1AB<eor>\n<CALL:4>K2CD<BAND:3>20m\n", ErrTruncated, 23, "no <eor>", 1},
 		{"header cut off", "<ADIF_VER:5>3.1.6<PROGRAMID:1>X", ErrTruncated, 31, "before <eoh>", 0},
-		{"bad length", "<eoh><CALL:x>K1AB<eor>", ErrMalformed, 5, "bad length in <CALL:x", 0},
-		{"empty length", "<eoh><CALL:>K1AB<eor>", ErrMalformed, 5, "bad length", 0},
-		{"negative length", "<eoh><CALL:-4>K1AB<eor>", ErrMalformed, 5, "bad length", 0},
-		{"spaced length", "<eoh><CALL: 4>K1AB<eor>", ErrMalformed, 5, "bad length", 0},
-		{"huge length", "<eoh><CALL:99999999999999999999>K1AB<eor>", ErrMalformed, 5, "more than the", 0},
+		{"value runs past the end", "<eoh><CALL:4>K1AB<eor><NOTES:100>only a few bytes", ErrTruncated, 22, "inside the value", 1},
+		{"tag cut off after its length", "<eoh><CALL:4>K1AB<eor><CALL:4", ErrTruncated, 22, "inside the tag <CALL:4", 1},
+		{"tag cut off in its type", "<eoh><CALL:4>K1AB<eor><CALL:4:", ErrTruncated, 22, "inside the tag <CALL:4:", 1},
+		{"LoTW report without its EOF marker", lotwPreamble + "\n<PROGRAMID:4>LoTW<APP_LoTW_NUMREC:1>1<eoh><CALL:4>K1AB<eor>\n",
+			ErrTruncated, int64(len(lotwPreamble)) + 61, "without <APP_LoTW_EOF>", 1},
+		{"LoTW header without its EOF marker", "<PROGRAMID:4>LoTW<eoh><CALL:4>K1AB<eor>", ErrTruncated, 39, "without <APP_LoTW_EOF>", 1},
+		{"LoTW empty shape cut off", lotwPreamble + "\n<PROGRAMID:4>LoTW\n", ErrTruncated, int64(len(lotwPreamble)) + 19, "before <eoh>", 0},
+		{"huge length", "<eoh><CALL:99999999999999999999>K1AB<eor>", ErrMalformed, 5, "declares 99999999999999999999 bytes, more than the", 0},
 		{"length over the limit", "<eoh><NOTES:1048577>x<eor>", ErrMalformed, 5, "declares 1048577 bytes", 0},
-		{"empty name", "<eoh><:4>K1AB<eor>", ErrMalformed, 5, "bad field name", 0},
-		{"tag not closed", "<eoh><CALL:4<eor>K1AB", ErrMalformed, 5, "not closed", 0},
-		{"HTML later on", "<eoh><CALL:4>K1AB<eor></b>", ErrMalformed, 22, "unexpected tag </b>", 1},
-		{"bare tag with spaces", "<eoh><a href=x>", ErrMalformed, 5, "unexpected tag", 0},
+		{"length over the limit, leading zeros", "<eoh><CALL:000999999999>x<eor>", ErrMalformed, 5, "field CALL declares 999999999 bytes", 0},
 		{"too many fields", "<eoh>" + strings.Repeat("<A:0>", maxFields+1), ErrMalformed, 5 + 5*maxFields, "more than 4096 fields", 0},
 		{"record too large", "<eoh>" + strings.Repeat("<A:1048576>"+strings.Repeat("x", MaxDataLen), 8), ErrMalformed, 5 + 7*(11+MaxDataLen), "larger than", 0},
-		{"runaway tag", "<eoh><CALL" + strings.Repeat("x", 2000) + ">", ErrMalformed, 5, "longer than", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ar, _, recs, err := readAll(t, strings.NewReader(tc.in))
@@ -508,6 +546,16 @@ func FuzzReader(f *testing.F) {
 		"<eoh><CALL:4<eor>",
 		"<eoh><NOTES:00>",
 		"x<eoh:0><eor:0>",
+		// Text that holds '<' (issue 10): e-mail addresses, URLs, hearts,
+		// markup, runs of brackets, and tags cut off at the end.
+		"Copyright (C) 2012 Andy Stewart <andystewart@comcast.net>\n<ADIF_VER:5>2.2.7<EOH><CALL:5>W6NEV<EOR>",
+		"Log from <see https://x.y/z>\n<eoh><CALL:4>K1AB<eor>\n# <3 this contact\n<CALL:4>K2CD<eor>\n# <3",
+		"<html><b>x</b><eoh><CALL:4>K1AB <3 <BAND:3>20m<eor></html>",
+		"<<<<<<<<>>>><CALL:4>K1AB<<eor><eor>",
+		"<eoh><CALL:4>K1AB<eor><CALL:4:",
+		"<eoh><CALL:999999999>K1AB<eor>",
+		"ARRL Logbook of the World Status Report\n<PROGRAMID:4>LoTW\n<APP_LoTW_EOF>\n",
+		"ARRL Logbook of the World Status Report\n<PROGRAMID:4>LoTW\n<APP_LoTW_NUMREC:1>1<eoh><CALL:4>K1AB<eor>\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -567,4 +615,24 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatalf("Next() did not stop after %d records on %d bytes", len(data)/5+2, len(data))
 	})
+}
+
+func TestReader_AngleBracketsInText(t *testing.T) {
+	ar, hdr, recs, err := readAll(t, bytes.NewReader(readFile(t, "own-log-angle-brackets.adi")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ar.Preamble(), "<author@example.org>") || hdr.Get("ADIF_VER") != "2.2.7" {
+		t.Errorf("got preamble %q, ADIF_VER %q; want the e-mail address kept as text, 2.2.7", ar.Preamble(), hdr.Get("ADIF_VER"))
+	}
+	var calls []string
+	for _, rec := range recs {
+		calls = append(calls, rec.Get("CALL"))
+	}
+	if got, want := strings.Join(calls, " "), "W6NEV WR6K K6KQV"; got != want {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+	if len(recs) == 3 && recs[1].Get("COMMENT") != "a <b> c<d" {
+		t.Errorf("record 2 COMMENT = %q, want %q", recs[1].Get("COMMENT"), "a <b> c<d")
+	}
 }

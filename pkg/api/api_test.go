@@ -124,13 +124,15 @@ func TestImport(t *testing.T) {
 	t.Run("BadInputWritesNothing", func(t *testing.T) {
 		tok := s.register("N0BAD")
 		html, _ := os.ReadFile("testdata/lotw-report.adi")
+		lastEOR := bytes.LastIndex(html, []byte("<eor>")) + len("<eor>\n")
 		for name, body := range map[string]string{
-			"HTML":        "<html><body><I>Username/password incorrect</I></body></html>",
-			"Truncated":   string(html[:len(html)/2]),
-			"Binary":      "\x00\x01\x02\x03",
-			"Empty":       "",
-			"BadLength":   "<EOH><CALL:x>K1A<EOR>",
-			"NoMultipart": "--xyz--",
+			"HTML":            "<html><body><I>Username/password incorrect</I></body></html>",
+			"Truncated":       string(html[:len(html)/2]),
+			"CutAfterARecord": string(html[:lastEOR]), // well-formed, but no <APP_LoTW_EOF>
+			"Binary":          "\x00\x01\x02\x03",
+			"Empty":           "",
+			"LengthTooLarge":  "<EOH><CALL:999999999>K1A<EOR>",
+			"NoMultipart":     "--xyz--",
 		} {
 			ct := "application/octet-stream"
 			if name == "NoMultipart" {
@@ -149,6 +151,32 @@ func TestImport(t *testing.T) {
 		}
 		if st, _ := s.do("POST", "/api/qsos/import?source=eqsl", tok, strings.NewReader("<eoh>")); st != 400 {
 			t.Errorf("unknown source: %d, want 400", st)
+		}
+	})
+
+	t.Run("EmptyLoTWReports", func(t *testing.T) {
+		// Both shapes LoTW answers "nothing new" in (issue 10).
+		tok := s.register("N0EMPTY")
+		const head = "ARRL Logbook of the World Status Report\nGenerated at 2022-12-05 12:20:18\nfor n0empty\n\n<PROGRAMID:4>LoTW\n"
+		for name, body := range map[string]string{
+			"NoHeader": head + "<APP_LoTW_EOF>\n\n",
+			"NumRec0":  head + "<APP_LoTW_NUMREC:1>0\n\n<eoh>\n\n<APP_LoTW_EOF>\n",
+		} {
+			st, resp := s.do("POST", "/api/qsos/import?source=lotw", tok, strings.NewReader(body))
+			if st != 200 || !strings.Contains(string(resp), `"imported":0`) {
+				t.Errorf("%s: status %d (%s), want 200 with nothing imported", name, st, resp)
+			}
+		}
+	})
+
+	t.Run("AngleBracketsInText", func(t *testing.T) {
+		tok := s.register("N0TEXT")
+		body := "ADIF Export from xlog\nCopyright (C) 2012 Andy Stewart <andystewart@comcast.net>\n<ADIF_VER:5>2.2.7\n<EOH>\n" +
+			"<CALL:4>K1AB<QSO_DATE:8>20240101<TIME_ON:4>1200<BAND:3>20m<MODE:3>FT8<EOR>\n# <3 this contact\n" +
+			"<CALL:4>K2AB<QSO_DATE:8>20240101<TIME_ON:4>1300<BAND:3>20m<MODE:3>FT8 <see https://x.y/z><EOR>\n"
+		st, resp := s.do("POST", "/api/qsos/import", tok, strings.NewReader(body))
+		if st != 200 || !strings.Contains(string(resp), `"imported":2`) {
+			t.Errorf("status %d (%s), want 200 with 2 imported", st, resp)
 		}
 	})
 

@@ -66,10 +66,12 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="awardtracker"`)
 			return awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "missing bearer token: log in at /api/auth/login")
 		}
-		claims, err := s.cfg.Auth.Verify(tok)
+		claims, err := s.cfg.Auth.Verify(c.Request().Context(), tok)
 		if err != nil {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="awardtracker", error="invalid_token"`)
-			return err
+			if awardtracker.ErrorCode(err) == awardtracker.EUNAUTHORIZED {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="awardtracker", error="invalid_token"`)
+			}
+			return err // or the storage's: the token's user could not be looked up
 		}
 		c.Set(userIDKey, claims.UserID)
 		return next(c)

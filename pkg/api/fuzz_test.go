@@ -23,6 +23,8 @@ func FuzzImport(f *testing.F) {
 	}
 	f.Add([]byte("<EOH><CALL:4>K1AB<QSO_DATE:8>20240101<TIME_ON:4>1200<BAND:3>20m<MODE:3>FT8<EOR>"), "dcl")
 	f.Add([]byte("<html><I>Username/password incorrect</I></html>"), "lotw")
+	f.Add([]byte("ARRL Logbook of the World Status Report\n\n<PROGRAMID:4>LoTW\n<APP_LoTW_EOF>\n"), "lotw")
+	f.Add([]byte("Andy Stewart <andystewart@comcast.net>\n<EOH><CALL:4>K1AB<QSO_DATE:8>20240101<TIME_ON:4>1200<BAND:3>20m<MODE:3>FT8 <3<EOR>"), "log")
 	s := newTestServer(f, options{maxImportBytes: 1 << 20}) // shared by the iterations
 	tok := s.register("N0FUZZ")
 	serve := func(method, target string, body []byte) (int, []byte) {

@@ -143,7 +143,7 @@ func (s *Server) handleLivez(c echo.Context) error {
 
 func (s *Server) handleReadyz(c echo.Context) error {
 	if err := s.ping(c.Request().Context()); err != nil {
-		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
 	return c.String(http.StatusOK, "ok\n")
 }

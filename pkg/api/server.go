@@ -34,6 +34,8 @@ import (
 type Syncer interface {
 	SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error
 	SetDCLCredentials(ctx context.Context, userID int64, key string) error
+	DeleteLoTWCredentials(ctx context.Context, userID int64) error
+	DeleteDCLCredentials(ctx context.Context, userID int64) error
 	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
 	Job(userID int64, id string) (*awardtracker.SyncJob, error)
 }

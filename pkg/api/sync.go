@@ -12,6 +12,8 @@ func (s *Server) registerSyncRoutes() {
 	me := s.echo.Group("/api/me", s.limited(s.requireUser)...)
 	me.PUT("/lotw", s.handleLoTWCredentialsUpdate)
 	me.PUT("/dcl", s.handleDCLCredentialsUpdate)
+	me.DELETE("/lotw", s.handleLoTWCredentialsDelete)
+	me.DELETE("/dcl", s.handleDCLCredentialsDelete)
 	g := s.echo.Group("/api/sync", s.limited(s.requireUser)...)
 	g.POST("/lotw", s.handleSyncCreate(awardtracker.SourceLoTW))
 	g.POST("/dcl", s.handleSyncCreate(awardtracker.SourceDCL))
@@ -44,6 +46,24 @@ func (s *Server) handleDCLCredentialsUpdate(c echo.Context) error {
 		return err
 	}
 	if err := s.cfg.Syncer.SetDCLCredentials(c.Request().Context(), userID(c), req.Key); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleLoTWCredentialsDelete forgets the stored LoTW login: 204 whether or
+// not there was one, so that a retried DELETE is not an error. A sync
+// already running finishes; no later one starts.
+func (s *Server) handleLoTWCredentialsDelete(c echo.Context) error {
+	if err := s.cfg.Syncer.DeleteLoTWCredentials(c.Request().Context(), userID(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleDCLCredentialsDelete forgets the stored DCL key, as above.
+func (s *Server) handleDCLCredentialsDelete(c echo.Context) error {
+	if err := s.cfg.Syncer.DeleteDCLCredentials(c.Request().Context(), userID(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

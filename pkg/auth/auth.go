@@ -3,8 +3,11 @@
 // accepts. It does not store anything itself; users live behind
 // awardtracker.UserService.
 //
-// Tokens are stateless so that checking one costs a signature verification,
-// not a database query, on every request.
+// A token names its user by id and callsign, and Verify checks both against
+// the stored user, so that a token can only ever open the account it was
+// issued for (a ghost account's id given to someone else, say). That check
+// and the signature's are cached per token, so that a request with a token
+// seen before costs a map lookup, not a database query.
 package auth
 
 import (
@@ -45,6 +48,8 @@ type Service struct {
 
 	verified  sync.Map // token string -> verifiedToken
 	nVerified atomic.Int64
+	// epoch counts ForgetUser calls; see Verify for why.
+	epoch atomic.Uint64
 }
 
 // Options configure a Service.
@@ -105,6 +110,8 @@ func (s *Service) Register(ctx context.Context, callsign, password string) (*awa
 	if err != nil {
 		return nil, "", err
 	}
+	// Tokens bound to an earlier holder of this id must not stay cached.
+	s.ForgetUser(u.ID)
 	tok, err := s.Token(u)
 	return u, tok, err
 }
@@ -157,15 +164,18 @@ func (s *Service) Token(u *awardtracker.User) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
 }
 
-// Verify checks a token and returns its claims; EUNAUTHORIZED if it is not
-// valid.
-func (s *Service) Verify(token string) (Claims, error) {
+// Verify checks a token and returns its claims: EUNAUTHORIZED if it is not
+// valid or if its user no longer exists under the callsign it names;
+// the storage's error (EUNAVAILABLE) if the user cannot be looked up.
+func (s *Service) Verify(ctx context.Context, token string) (Claims, error) {
+	now := s.now()
 	if v, ok := s.verified.Load(token); ok {
-		if e := v.(verifiedToken); s.now().Before(e.exp) {
+		if e := v.(verifiedToken); now.Before(e.exp) {
 			return e.claims, nil
 		}
 		s.verified.Delete(token)
 	}
+	invalid := awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
 	var c tokenClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -174,20 +184,58 @@ func (s *Service) Verify(token string) (Claims, error) {
 		jwt.WithTimeFunc(s.now),
 	)
 	if err != nil {
-		return Claims{}, awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
+		return Claims{}, invalid
 	}
 	id, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil || id <= 0 {
-		return Claims{}, awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
+		return Claims{}, invalid
+	}
+	// The epoch is read before the lookup: if ForgetUser runs between the
+	// lookup and the Store below, its Range may have missed this entry,
+	// so the entry is dropped again (see the check after Store).
+	epoch := s.epoch.Load()
+	u, err := s.users.FindUserByID(ctx, id)
+	switch {
+	case awardtracker.ErrorCode(err) == awardtracker.ENOTFOUND:
+		return Claims{}, invalid
+	case err != nil:
+		return Claims{}, err
+	case u.Callsign != c.Callsign:
+		return Claims{}, invalid
 	}
 	claims := Claims{UserID: id, Callsign: c.Callsign}
 	if s.nVerified.Add(1) > maxVerified {
 		s.verified.Clear()
 		s.nVerified.Store(0)
 	}
-	s.verified.Store(token, verifiedToken{claims: claims, exp: c.ExpiresAt.Time})
+	exp := c.ExpiresAt.Time
+	if recheck := now.Add(bindingTTL); recheck.Before(exp) {
+		exp = recheck
+	}
+	s.verified.Store(token, verifiedToken{claims: claims, exp: exp})
+	if s.epoch.Load() != epoch {
+		s.verified.Delete(token)
+	}
 	return claims, nil
 }
+
+// ForgetUser drops the cached verifications of id's tokens: call it when
+// the user with that id is created or removed, so that the next request
+// checks the token against the stored user again.
+func (s *Service) ForgetUser(id int64) {
+	s.epoch.Add(1)
+	s.verified.Range(func(k, v any) bool {
+		if v.(verifiedToken).claims.UserID == id {
+			s.verified.Delete(k)
+		}
+		return true
+	})
+}
+
+// bindingTTL bounds how long a cached verification is trusted before the
+// user is looked up again: a user removed behind the service's back (by SQL,
+// a restored backup) loses access within it even without ForgetUser.
+const bindingTTL = 5 * time.Minute
 
 // maxVerified bounds the cache of verified tokens, which is emptied when
 // it is full: parsing and checking a token (JSON, base64, HMAC) costs more

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +15,15 @@ import (
 )
 
 // memUsers is an in-memory UserService: the auth rules under test do not
-// depend on storage (the sqlite package has its own tests).
+// depend on storage (the sqlite package has its own tests). Like SQLite, it
+// gives a new user the highest id plus one, so removing the newest user
+// frees its id for the next.
 type memUsers struct {
-	mu     sync.Mutex
-	byCall map[string]*awardtracker.User
-	hashes map[string][]byte
+	mu      sync.Mutex
+	byCall  map[string]*awardtracker.User
+	hashes  map[string][]byte
+	lookups int   // FindUserByID calls
+	down    error // when set, FindUserByID fails with it
 }
 
 func newMemUsers() *memUsers {
@@ -31,9 +36,20 @@ func (m *memUsers) CreateUser(_ context.Context, cs string, h []byte) (*awardtra
 	if _, ok := m.byCall[cs]; ok {
 		return nil, awardtracker.Errorf(awardtracker.ECONFLICT, "taken")
 	}
-	u := &awardtracker.User{ID: int64(len(m.byCall) + 1), Callsign: cs}
+	var id int64
+	for _, u := range m.byCall {
+		id = max(id, u.ID)
+	}
+	u := &awardtracker.User{ID: id + 1, Callsign: cs}
 	m.byCall[cs], m.hashes[cs] = u, h
 	return u, nil
+}
+
+func (m *memUsers) remove(cs string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.byCall, cs)
+	delete(m.hashes, cs)
 }
 
 func (m *memUsers) FindUserByCallsign(_ context.Context, cs string) (*awardtracker.User, []byte, error) {
@@ -46,15 +62,31 @@ func (m *memUsers) FindUserByCallsign(_ context.Context, cs string) (*awardtrack
 	return u, m.hashes[cs], nil
 }
 
-func (m *memUsers) FindUserByID(context.Context, int64) (*awardtracker.User, error) {
-	return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "unused")
+func (m *memUsers) FindUserByID(_ context.Context, id int64) (*awardtracker.User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lookups++
+	if m.down != nil {
+		return nil, m.down
+	}
+	for _, u := range m.byCall {
+		if u.ID == id {
+			return u, nil
+		}
+	}
+	return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "no user")
 }
 
 var key = []byte(strings.Repeat("k", 32))
 
 func newService(t *testing.T, now func() time.Time) *auth.Service {
 	t.Helper()
-	s, err := auth.NewService(newMemUsers(), key, auth.Options{BcryptCost: bcrypt.MinCost, Now: now, TokenTTL: time.Hour})
+	return newServiceWith(t, newMemUsers(), now)
+}
+
+func newServiceWith(t *testing.T, users *memUsers, now func() time.Time) *auth.Service {
+	t.Helper()
+	s, err := auth.NewService(users, key, auth.Options{BcryptCost: bcrypt.MinCost, Now: now, TokenTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +104,7 @@ func TestService_Register(t *testing.T) {
 		if u.Callsign != "DL1ABC" {
 			t.Errorf("callsign = %q, want DL1ABC", u.Callsign)
 		}
-		c, err := s.Verify(tok)
+		c, err := s.Verify(ctx, tok)
 		if err != nil || c.UserID != u.ID || c.Callsign != "DL1ABC" {
 			t.Errorf("Verify = %+v, %v; want user %d", c, err, u.ID)
 		}
@@ -117,14 +149,18 @@ func TestService_Login(t *testing.T) {
 }
 
 func TestService_Verify(t *testing.T) {
+	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := newService(t, func() time.Time { return now })
-	u := &awardtracker.User{ID: 7, Callsign: "N0CALL"}
-	tok, err := s.Token(u)
+	users := newMemUsers()
+	u, err := users.CreateUser(ctx, "N0CALL", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := auth.NewService(newMemUsers(), []byte(strings.Repeat("x", 32)), auth.Options{BcryptCost: bcrypt.MinCost})
+	tok, err := newServiceWith(t, users, func() time.Time { return now }).Token(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := auth.NewService(users, []byte(strings.Repeat("x", 32)), auth.Options{BcryptCost: bcrypt.MinCost})
 	otherTok, _ := other.Token(u)
 	for name, tc := range map[string]struct {
 		tok   string
@@ -139,8 +175,8 @@ func TestService_Verify(t *testing.T) {
 		"ErrTamperedBody": {tok[:len(tok)-2] + "xx", 0, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := newService(t, func() time.Time { return now.Add(tc.after) })
-			_, err := s.Verify(tc.tok)
+			s := newServiceWith(t, users, func() time.Time { return now.Add(tc.after) })
+			_, err := s.Verify(ctx, tc.tok)
 			if (err == nil) != tc.ok {
 				t.Errorf("Verify err = %v, want ok=%v", err, tc.ok)
 			}
@@ -148,5 +184,157 @@ func TestService_Verify(t *testing.T) {
 	}
 	if _, err := auth.NewService(newMemUsers(), []byte("short"), auth.Options{}); err == nil {
 		t.Error("NewService accepted a short key")
+	}
+}
+
+// TestService_Verify_BoundToAccount: a token opens only the account it was
+// issued for, even when its user id now belongs to someone else.
+func TestService_Verify_BoundToAccount(t *testing.T) {
+	ctx := context.Background()
+	unauthorized := func(t *testing.T, s *auth.Service, tok, what string) {
+		t.Helper()
+		if c, err := s.Verify(ctx, tok); awardtracker.ErrorCode(err) != awardtracker.EUNAUTHORIZED {
+			t.Errorf("%s: Verify = %+v, %v; want unauthorized", what, c, err)
+		}
+	}
+	t.Run("ErrGhostAccount", func(t *testing.T) {
+		// A token issued for a user that was never stored (the sign-up's
+		// write was lost); the next sign-up gets its id.
+		users := newMemUsers()
+		s := newServiceWith(t, users, nil)
+		ghost, err := s.Token(&awardtracker.User{ID: 1, Callsign: "N0GHST"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unauthorized(t, s, ghost, "the ghost's token before anyone has its id")
+		u, tok, err := s.Register(ctx, "N0REAL", "correct horse")
+		if err != nil || u.ID != 1 {
+			t.Fatalf("Register = %+v, %v; want id 1", u, err)
+		}
+		unauthorized(t, s, ghost, "the ghost's token for the next user's id")
+		if c, err := s.Verify(ctx, tok); err != nil || c.UserID != 1 || c.Callsign != "N0REAL" {
+			t.Errorf("the real user's token: %+v, %v; want user 1 N0REAL", c, err)
+		}
+	})
+	t.Run("ErrIDReusedAfterCaching", func(t *testing.T) {
+		users := newMemUsers()
+		s := newServiceWith(t, users, nil)
+		_, old, err := s.Register(ctx, "N0OLD", "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Verify(ctx, old); err != nil { // now cached
+			t.Fatal(err)
+		}
+		users.remove("N0OLD")
+		if u, _, err := s.Register(ctx, "N0NEW", "correct horse"); err != nil || u.ID != 1 {
+			t.Fatalf("Register = %+v, %v; want the freed id 1", u, err)
+		}
+		unauthorized(t, s, old, "a cached token whose id was given to another user")
+	})
+	t.Run("ErrUserRemovedBehindTheService", func(t *testing.T) {
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		users := newMemUsers()
+		s := newServiceWith(t, users, func() time.Time { return now })
+		_, tok, err := s.Register(ctx, "N0CALL", "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		users.remove("N0CALL") // no ForgetUser: the cache trusts it a while
+		now = now.Add(5 * time.Minute)
+		unauthorized(t, s, tok, "five minutes after the user was removed")
+	})
+	t.Run("Cached", func(t *testing.T) {
+		users := newMemUsers()
+		s := newServiceWith(t, users, nil)
+		_, tok, err := s.Register(ctx, "N0CALL", "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := s.Verify(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if users.lookups != 1 {
+			t.Errorf("3 verifications looked the user up %d times, want 1", users.lookups)
+		}
+	})
+	t.Run("ErrUnavailable", func(t *testing.T) {
+		users := newMemUsers()
+		s := newServiceWith(t, users, nil)
+		_, tok, err := s.Register(ctx, "N0CALL", "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users.down = awardtracker.Errorf(awardtracker.EUNAVAILABLE, "database unavailable")
+		if _, err := s.Verify(ctx, tok); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+			t.Errorf("Verify with the storage down: %v, want unavailable", err)
+		}
+		users.down = nil
+		if _, err := s.Verify(ctx, tok); err != nil {
+			t.Errorf("Verify with the storage back: %v", err)
+		}
+	})
+}
+
+// TestService_ForgetUser_Concurrent runs verifications against ForgetUser
+// and re-registrations under the race detector: once a user's id belongs
+// to someone else, no earlier token of that id verifies.
+func TestService_ForgetUser_Concurrent(t *testing.T) {
+	ctx := context.Background()
+	users := newMemUsers()
+	s := newServiceWith(t, users, nil)
+	for i := range 20 {
+		call := fmt.Sprintf("N%dOLD", i)
+		_, tok, err := s.Register(ctx, call, "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = s.Verify(ctx, tok)
+				}
+			}
+		}()
+		users.remove(call)
+		if _, _, err := s.Register(ctx, fmt.Sprintf("N%dNEW", i), "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+		close(stop)
+		<-done
+		if c, err := s.Verify(ctx, tok); err == nil {
+			t.Fatalf("round %d: %s's token verified as %+v after its id was reused", i, call, c)
+		}
+		users.remove(fmt.Sprintf("N%dNEW", i))
+	}
+}
+
+// BenchmarkVerify_Cached is the per-request cost of a bearer token already
+// seen: what every authenticated request pays (make bench row 3).
+func BenchmarkVerify_Cached(b *testing.B) {
+	ctx := context.Background()
+	s, err := auth.NewService(newMemUsers(), key, auth.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, tok, err := s.Register(ctx, "N0CALL", "correct horse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

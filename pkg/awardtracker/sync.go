@@ -52,6 +52,10 @@ type SyncStateService interface {
 	// PutCredentials stores sealed credentials and clears the invalid flag
 	// and any back-off; the cursor is kept.
 	PutCredentials(ctx context.Context, userID int64, src Source, sealed []byte) error
+	// DeleteCredentials forgets the stored credentials of src (the cursor
+	// and history stay), so that src is no longer synced. Deleting absent
+	// credentials is not an error.
+	DeleteCredentials(ctx context.Context, userID int64, src Source) error
 	// UpdateSyncState saves the bookkeeping fields (invalid flag, attempts,
 	// back-off, error). The cursor and LastSuccess only move through
 	// QSOService.ImportQSOs, in the same transaction as the records.

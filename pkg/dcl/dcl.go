@@ -22,12 +22,13 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/redact"
 )
 
 // DefaultURL is the draft's endpoint. Tests and the demo always override it.
@@ -90,7 +91,11 @@ func New(opts Options) *Client {
 			TLSHandshakeTimeout: 30 * time.Second, ResponseHeaderTimeout: 10 * time.Minute,
 			IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
 		}}
+	} else {
+		hc := *c.hc // a copy: the caller's client keeps its own redirect policy
+		c.hc = &hc
 	}
+	c.hc.CheckRedirect = refuseRedirect
 	if c.limit <= 0 {
 		c.limit = DefaultLimit
 	}
@@ -107,6 +112,12 @@ func New(opts Options) *Client {
 	c.userAgent = "awardtracker/" + v
 	return c
 }
+
+// refuseRedirect makes the client hand back a redirect instead of following
+// it: on a 307 or 308 Go would POST the body, with the key, again to
+// whatever host the Location names. The export endpoint answers directly, so
+// every redirect is refused and reported as ErrUnexpected.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // URL returns the endpoint the client downloads from.
 func (c *Client) URL() string { return c.url }
@@ -157,7 +168,7 @@ func (c *Client) Download(ctx context.Context, key, since string) (*Report, erro
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) && !errors.Is(ctxErr, context.DeadlineExceeded) {
 			return nil, ctxErr
 		}
-		return nil, unavailable("cannot reach DCL", redact(err, key))
+		return nil, unavailable("cannot reach DCL", redact.Error(err, key))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
@@ -165,7 +176,7 @@ func (c *Client) Download(ctx context.Context, key, since string) (*Report, erro
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(ctxErr, context.DeadlineExceeded) {
 			return nil, ctxErr
 		}
-		return nil, unavailable("the connection to DCL failed", redact(err, key))
+		return nil, unavailable("the connection to DCL failed", redact.Error(err, key))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
@@ -175,18 +186,20 @@ func (c *Client) Download(ctx context.Context, key, since string) (*Report, erro
 		return nil, &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: "DCL is throttling requests (HTTP 429)", Err: ErrRateLimited}
 	case resp.StatusCode >= 500:
 		return nil, unavailable(fmt.Sprintf("DCL answered HTTP %d", resp.StatusCode), nil)
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return nil, unexpected(fmt.Sprintf("HTTP %d redirect, refused (the key is never sent on)", resp.StatusCode), nil)
 	case resp.StatusCode != http.StatusOK:
-		return nil, unexpected(fmt.Sprintf("HTTP %d: %q", resp.StatusCode, snippet(raw, key)), nil)
+		return nil, unexpected(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, quote(raw, key)), nil)
 	case int64(len(raw)) > c.maxBody:
 		return nil, unexpected(fmt.Sprintf("the answer is larger than %d bytes", c.maxBody), nil)
 	}
 	var er ExportResponse
 	if err := json.Unmarshal(raw, &er); err != nil {
-		return nil, unexpected(fmt.Sprintf("not the JSON the contract describes: %q", snippet(raw, key)), err)
+		return nil, unexpected("not the JSON the contract describes: "+quote(raw, key), redact.Error(err, key))
 	}
 	if er.Status != "ok" {
 		detail := strings.TrimSpace(er.Message + " " + er.Error)
-		return nil, unexpected(fmt.Sprintf("status %q %q", snippet([]byte(er.Status), key), snippet([]byte(detail), key)), nil)
+		return nil, unexpected("status "+quote([]byte(er.Status), key)+" "+quote([]byte(detail), key), nil)
 	}
 	return NewReport(er.ADIF)
 }
@@ -302,41 +315,13 @@ func unexpected(msg string, cause error) error {
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: "DCL answered something unexpected: " + msg, Err: err}
 }
 
-// snippet returns a short printable prefix of b without the key.
-func snippet(b []byte, key string) string {
-	const max = 80
-	s := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return ' '
-		}
-		if !unicode.IsPrint(r) {
-			return '?'
-		}
-		return r
-	}, strings.ToValidUTF8(string(b[:min(len(b), 4*max)]), "?"))
-	s = strings.Join(strings.Fields(s), " ")
-	if key != "" {
-		s = strings.ReplaceAll(s, key, "***")
+// quote returns a short printable prefix of b, quoted, for an error
+// message; nothing of b when it holds the key in any spelling (an answer
+// echoing the request, see package redact).
+func quote(b []byte, key string) string {
+	s, ok := redact.Snippet(b[:min(len(b), 64<<10)], 80, key)
+	if !ok {
+		return "(not quoted: it echoes the request)"
 	}
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return s
+	return strconv.Quote(s)
 }
-
-// redact removes the key from an error's text (the key travels in the body,
-// so transport errors should never carry it; this is a second guard).
-func redact(err error, key string) error {
-	if err == nil || key == "" || !strings.Contains(err.Error(), key) {
-		return err
-	}
-	return &redacted{msg: strings.ReplaceAll(err.Error(), key, "***"), err: err}
-}
-
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }

@@ -17,7 +17,7 @@ import (
 // panic, every failure must be a classified domain error, and a report it
 // accepts must be complete: as many records as APP_LoTW_NUMREC says.
 func FuzzReport(f *testing.F) {
-	for _, name := range []string{"lotw-report.adi", "lotw-report-empty.adi", "lotw-report-truncated.adi", "lotw-bad-login.html", "lotw-rate-limited.html"} {
+	for _, name := range []string{"lotw-report.adi", "lotw-report-empty.adi", "lotw-report-empty-noeoh.adi", "lotw-report-truncated.adi", "lotw-bad-login.html", "lotw-rate-limited.html"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)
@@ -25,6 +25,8 @@ func FuzzReport(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(lotw.Preamble + "\n<APP_LoTW_NUMREC:1>1<eoh><CALL:4>K1AB<eor><APP_LoTW_EOF>"))
+	f.Add([]byte(lotw.Preamble + "\nfor <n0call@example.org>\n<PROGRAMID:4>LoTW\n"))
+	f.Add([]byte(lotw.Preamble + "\n<PROGRAMID:4>LoTW<APP_LoTW_EOF><CALL:4>K1AB<eor>"))
 	var body []byte // fuzz iterations run one at a time within a process
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 	defer srv.Close()

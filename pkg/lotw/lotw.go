@@ -29,10 +29,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/redact"
 	"github.com/awardtracker/awardtracker/pkg/spool"
 )
 
@@ -74,6 +74,9 @@ var (
 	ErrUnexpected = errors.New("lotw: unexpected answer")
 	// ErrUnavailable: transport failure, reset, timeout or HTTP 5xx. Retry with back-off.
 	ErrUnavailable = errors.New("lotw: unavailable")
+	// ErrTooLarge: the report is larger than Options.MaxReportBytes; nothing
+	// of it was read. Raise the limit, or retry later.
+	ErrTooLarge = errors.New("lotw: report too large")
 )
 
 // Options configure a Client. The zero value talks to DefaultURL.
@@ -91,7 +94,19 @@ type Options struct {
 	IdleTimeout time.Duration
 	// SpoolDir holds reports while they download ("" means os.TempDir()).
 	SpoolDir string
+	// MaxReportBytes bounds a spooled report (default
+	// DefaultMaxReportBytes), so that an answer that never ends cannot fill
+	// the disk.
+	MaxReportBytes int64
+	// Now is the clock a report's APP_LoTW_LASTQSL is checked against (a
+	// cursor in the future is junk); nil means time.Now.
+	Now func() time.Time
 }
+
+// DefaultMaxReportBytes is sized for a big station's first, full download:
+// a record with the details asked for is about 670 bytes, so 1 GiB holds
+// about 1.6 million confirmations, more than the largest stations have.
+const DefaultMaxReportBytes = 1 << 30
 
 // Client downloads LoTW reports. It is safe for concurrent use.
 type Client struct {
@@ -100,17 +115,30 @@ type Client struct {
 	userAgent string
 	idle      time.Duration
 	spoolDir  string
+	maxReport int64
+	now       func() time.Time
 }
 
 // New returns a Client.
 func New(opts Options) *Client {
-	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout, spoolDir: opts.SpoolDir}
+	c := &Client{url: opts.URL, hc: opts.HTTPClient, idle: opts.IdleTimeout, spoolDir: opts.SpoolDir,
+		maxReport: opts.MaxReportBytes, now: opts.Now}
+	if c.maxReport <= 0 {
+		c.maxReport = DefaultMaxReportBytes
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.url == "" {
 		c.url = DefaultURL
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: NewTransport()}
+	} else {
+		hc := *c.hc // a copy: the caller's client keeps its own redirect policy
+		c.hc = &hc
 	}
+	c.hc.CheckRedirect = refuseRedirect
 	if c.idle <= 0 {
 		c.idle = DefaultIdleTimeout
 	}
@@ -140,6 +168,15 @@ func NewTransport() *http.Transport {
 	t.Protocols.SetHTTP1(true)
 	return t
 }
+
+// refuseRedirect makes the client hand back a redirect instead of following
+// it. The password travels in the query: following a redirect would send it
+// on (in the Referer, and to whatever host the Location names), and apply
+// another host's answer as the user's report. LoTW's report endpoint answers
+// directly, so every redirect, even to the same host, is refused; Download
+// reports it as ErrUnexpected. Without a followed redirect Go never sets
+// Referer.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // URL returns the endpoint the client downloads from.
 func (c *Client) URL() string { return c.url }
@@ -178,7 +215,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		cancel(nil)
-		return nil, awardtracker.WrapError(awardtracker.EINTERNAL, "bad LoTW request", redact(err, password))
+		return nil, awardtracker.WrapError(awardtracker.EINTERNAL, "bad LoTW request", redact.Error(err, password))
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/x-arrl-adif, text/plain, */*")
@@ -193,12 +230,12 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		if errors.As(err, &ue) {
 			err = fmt.Errorf("GET %s: %w", safeURL, ue.Err)
 		}
-		return nil, unavailable("cannot reach LoTW", redact(err, password))
+		return nil, unavailable("cannot reach LoTW", redact.Error(err, password))
 	}
 	body := &idleBody{rc: resp.Body, cancel: cancel, d: c.idle}
 	body.timer = time.AfterFunc(c.idle, body.expire)
 	body.timer.Stop()
-	rep := &Report{body: body, ctx: ctx, password: password}
+	rep := &Report{body: body, ctx: ctx, password: password, maxReport: c.maxReport}
 	fail := func(err error) (*Report, error) {
 		rep.Close()
 		return nil, err
@@ -209,6 +246,8 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		return fail(rateLimited(fmt.Sprintf("HTTP %d", resp.StatusCode)))
 	case resp.StatusCode >= 500:
 		return fail(unavailable(fmt.Sprintf("LoTW answered HTTP %d", resp.StatusCode), nil))
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return fail(unexpected(fmt.Sprintf("HTTP %d redirect, refused (the password is never sent on)", resp.StatusCode), nil, password))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fail(unexpected(fmt.Sprintf("HTTP %d", resp.StatusCode), nil, password))
 	}
@@ -217,7 +256,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	// memory stays bounded however large the report, and the database
 	// transaction that applies it is not held open while LoTW (which can
 	// take minutes for a large report) trickles it out.
-	f, err := spool.File(body, c.spoolDir, "awardtracker-lotw-*.adi")
+	f, err := spool.FileMax(body, c.spoolDir, "awardtracker-lotw-*.adi", c.maxReport)
 	if err != nil {
 		return fail(rep.spoolError(err))
 	}
@@ -252,12 +291,20 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 		return fail(rep.readError(err))
 	}
 	rep.Preamble = rep.ar.Preamble()
-	n, err := strconv.Atoi(strings.TrimSpace(hdr.Get("APP_LoTW_NUMREC")))
-	if err != nil || n < 0 {
+	numrec, ok := hdr.Lookup("APP_LoTW_NUMREC")
+	n, err := strconv.Atoi(strings.TrimSpace(numrec))
+	switch {
+	case !ok && rep.ar.SawEOFMarker():
+		// LoTW's other way of saying "nothing new" (seen with QSL ONLY:
+		// YES): the preamble, PROGRAMID and <APP_LoTW_EOF>, no <eoh> and
+		// no APP_LoTW_NUMREC. The marker says the answer is complete.
+		n = 0
+	case err != nil || n < 0:
 		return fail(unexpected("no valid APP_LoTW_NUMREC in the header", nil, password))
 	}
 	rep.NumRec = n
 	rep.LastQSL = strings.TrimSpace(hdr.Get("APP_LoTW_LASTQSL"))
+	rep.cursorOK = ValidCursor(rep.LastQSL, c.now())
 	return rep, nil
 }
 
@@ -273,6 +320,8 @@ type Report struct {
 	spoolFile *os.File
 	ar        *adif.Reader
 	password  string
+	maxReport int64
+	cursorOK  bool // LastQSL is a valid cursor
 	// sawPreamble: the body started like a report, so a body without ADIF
 	// is a cut-off report rather than some other page.
 	sawPreamble bool
@@ -283,12 +332,42 @@ type Report struct {
 
 // Cursor is the qso_qslsince for the next download once this report has been
 // applied completely: APP_LoTW_LASTQSL. It is "" for an empty report, whose
-// caller keeps the cursor it had.
+// caller keeps the cursor it had, and for a LASTQSL that is not a past
+// "YYYY-MM-DD HH:MM:SS" (see CursorProblem): stored, such junk would be
+// sent back on every later download.
 func (r *Report) Cursor() string {
-	if r.NumRec == 0 {
+	if r.NumRec == 0 || !r.cursorOK {
 		return ""
 	}
 	return r.LastQSL
+}
+
+// CursorProblem says why a report with records has no Cursor, for a warning;
+// "" when there is none. Such a report is still applied; the caller keeps
+// its old cursor, so the next download asks for these records again.
+func (r *Report) CursorProblem() string {
+	if r.NumRec == 0 || r.cursorOK {
+		return ""
+	}
+	s, _ := redact.Snippet([]byte(r.LastQSL), 40, r.password)
+	return fmt.Sprintf("APP_LoTW_LASTQSL %q is not a past YYYY-MM-DD HH:MM:SS; the cursor is kept", s)
+}
+
+// CursorLayout is the layout of APP_LoTW_LASTQSL and of stored cursors.
+const CursorLayout = "2006-01-02 15:04:05"
+
+// ValidCursor reports whether s can be sent as qso_qslsince: a
+// "YYYY-MM-DD HH:MM:SS" (or a bare "YYYY-MM-DD") in UTC that is not after
+// now. LoTW's clock and ours may differ by a little; a LASTQSL refused for
+// that costs one repeated download of the newest records, nothing more.
+func ValidCursor(s string, now time.Time) bool {
+	t, err := time.Parse(CursorLayout, s)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return false
+		}
+	}
+	return !t.After(now)
 }
 
 // Fetched is how many records Records has read so far.
@@ -355,6 +434,10 @@ func (r *Report) Close() error {
 // spoolError classifies a failed spool: the transport's errors as for a
 // read, anything else (a full disk) as our own failure.
 func (r *Report) spoolError(err error) error {
+	if errors.Is(err, spool.ErrTooLarge) {
+		return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrTooLarge,
+			Message: fmt.Sprintf("the LoTW report is larger than %d bytes (--lotw.max-report-bytes): nothing was applied", r.maxReport)}
+	}
 	if context.Cause(r.ctx) != nil || r.body.err() != nil {
 		return r.readError(err)
 	}
@@ -372,9 +455,14 @@ func (r *Report) readError(err error) error {
 		return cause
 	}
 	if terr := r.body.err(); terr != nil {
-		return unavailable("the connection to LoTW failed mid-report", redact(terr, r.password))
+		return unavailable("the connection to LoTW failed mid-report", redact.Error(terr, r.password))
 	}
+	var se *adif.SyntaxError
 	switch {
+	case errors.As(err, &se) && errors.Is(err, adif.ErrTruncated):
+		// The reader says where: inside a record, or between records
+		// without <APP_LoTW_EOF>.
+		return truncated(fmt.Sprintf("%s, after %d records (APP_LoTW_NUMREC %d)", se.Msg, r.n, r.NumRec))
 	case errors.Is(err, adif.ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
 		return truncated(fmt.Sprintf("the report ends inside a record or its header after %d records (APP_LoTW_NUMREC %d)", r.n, r.NumRec))
 	case errors.Is(err, adif.ErrNotADIF) && r.sawPreamble:
@@ -439,75 +527,23 @@ func truncated(msg string) error {
 }
 
 // unexpected describes an answer that is not a report, quoting a short,
-// printable snippet of it (never the password).
+// printable snippet of it, unless the answer holds the password in any
+// spelling (a page echoing the request): then nothing of it is quoted.
 func unexpected(msg string, head []byte, password string, cause ...error) error {
 	m := "LoTW answered something that is not a report"
 	if msg != "" {
 		m += ": " + msg
 	}
 	if len(head) > 0 {
-		m += fmt.Sprintf(": %q", Snippet(head, password))
+		if s, ok := redact.Snippet(head, 80, password); ok {
+			m += fmt.Sprintf(": %q", s)
+		} else {
+			m += " (not quoted: it echoes the request)"
+		}
 	}
 	err := ErrUnexpected
 	if len(cause) > 0 && cause[0] != nil {
-		err = fmt.Errorf("%w: %w", ErrUnexpected, redact(cause[0], password))
+		err = fmt.Errorf("%w: %w", ErrUnexpected, redact.Error(cause[0], password))
 	}
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: m, Err: err}
 }
-
-// Snippet returns the first printable characters of b, whitespace collapsed,
-// with any occurrence of secret removed: safe for logs and job errors.
-func Snippet(b []byte, secret string) string {
-	const max = 80
-	var sb strings.Builder
-	space := false
-	for _, r := range string(b) {
-		if sb.Len() >= max {
-			sb.WriteString("…")
-			break
-		}
-		switch {
-		case unicode.IsSpace(r):
-			if !space && sb.Len() > 0 {
-				sb.WriteByte(' ')
-			}
-			space = true
-			continue
-		case !unicode.IsPrint(r):
-			r = '?'
-		}
-		space = false
-		sb.WriteRune(r)
-	}
-	s := strings.TrimSpace(sb.String())
-	if secret != "" {
-		s = strings.ReplaceAll(s, secret, "***")
-	}
-	return s
-}
-
-// redact removes the password, plain and URL-encoded, from an error's text.
-// Transport errors quote the request URL, which carries the password.
-func redact(err error, password string) error {
-	if err == nil || password == "" {
-		return err
-	}
-	msg := err.Error()
-	clean := msg
-	for _, p := range []string{url.QueryEscape(password), url.PathEscape(password), password} {
-		clean = strings.ReplaceAll(clean, p, "***")
-	}
-	if clean == msg {
-		return err
-	}
-	return &redacted{msg: clean, err: err}
-}
-
-// redacted keeps the chain (for errors.Is) but not the text of its cause.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }

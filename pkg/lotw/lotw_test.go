@@ -132,6 +132,23 @@ func TestClient_Download(t *testing.T) {
 		}
 	})
 
+	t.Run("EmptyWithoutHeader", func(t *testing.T) {
+		// LoTW's other "nothing new": no <eoh>, no APP_LoTW_NUMREC.
+		s, c := newServer(t)
+		s.SetEmptyShape(lotwtest.EmptyNoHeader)
+		rep, err := c.Download(context.Background(), login, password, "2026-01-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.NumRec != 0 || rep.Cursor() != "" {
+			t.Fatalf("NumRec %d, Cursor %q; want 0, empty", rep.NumRec, rep.Cursor())
+		}
+		recs, err := collect(t, rep)
+		if err != nil || len(recs) != 0 {
+			t.Fatalf("got %d records, %v; want none", len(recs), err)
+		}
+	})
+
 	t.Run("UTF8Comment", func(t *testing.T) {
 		s, c := newServer(t)
 		s.SetFault(lotwtest.FaultUTF8Comment)
@@ -221,6 +238,7 @@ func TestClient_Fixtures(t *testing.T) {
 	}{
 		{"lotw-report.adi", nil, 6},
 		{"lotw-report-empty.adi", nil, 0},
+		{"lotw-report-empty-noeoh.adi", nil, 0},
 		{"lotw-report-truncated.adi", lotw.ErrTruncated, -1},
 		{"lotw-bad-login.html", lotw.ErrAuth, -1},
 		{"lotw-rate-limited.html", lotw.ErrRateLimited, -1},
@@ -343,5 +361,29 @@ func TestClient_SpoolsSlowReport(t *testing.T) {
 	}
 	if after := s.BytesSent(); after != sent {
 		t.Errorf("the server sent %d more bytes after Download returned: it should have been spooled whole", after-sent)
+	}
+}
+
+// TestClient_CutOff: an answer that starts like a report but lacks the
+// final <APP_LoTW_EOF> is truncated, whatever shape its header has.
+func TestClient_CutOff(t *testing.T) {
+	const head = lotw.Preamble + "\nGenerated at 2026-11-27 12:00:00\n\n<PROGRAMID:4>LoTW\n"
+	for _, tt := range []struct{ name, body string }{
+		{"EmptyWithoutHeader", head},
+		{"EmptyWithHeader", head + "<APP_LoTW_NUMREC:1>0\n<eoh>\n"},
+		{"BetweenRecords", head + "<APP_LoTW_NUMREC:1>2\n<eoh>\n<CALL:4>K1AB<BAND:3>20M<MODE:2>CW<QSO_DATE:8>20240101<TIME_ON:4>1200<eor>\n"},
+		{"InsideAValue", head + "<APP_LoTW_NUMREC:1>1\n<eoh>\n<CALL:4>K1AB<BAND:3>20"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(tt.body)) }))
+			defer srv.Close()
+			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "")
+			if err == nil {
+				_, err = collect(t, rep)
+			}
+			if !errors.Is(err, lotw.ErrTruncated) {
+				t.Fatalf("error %v, want ErrTruncated", err)
+			}
+		})
 	}
 }

@@ -39,3 +39,39 @@ func TestFile(t *testing.T) {
 		}
 	})
 }
+
+func TestFileMax(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		max  int64
+		in   string
+		ok   bool
+	}{
+		{"Under", 11, "<eoh>hello", true},
+		{"Exact", 10, "<eoh>hello", true},
+		{"Over", 9, "<eoh>hello", false},
+		{"Unbounded", -1, "<eoh>hello", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := spool.FileMax(strings.NewReader(tt.in), dir, "x-*.adi", tt.max)
+			if tt.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(f)
+				f.Close()
+				if string(b) != tt.in {
+					t.Fatalf("got %q, want %q", b, tt.in)
+				}
+				return
+			}
+			if f != nil || !errors.Is(err, spool.ErrTooLarge) {
+				t.Fatalf("got %v, %v; want ErrTooLarge", f, err)
+			}
+			if files, _ := os.ReadDir(dir); len(files) != 0 {
+				t.Errorf("%d files left after a refused spool", len(files))
+			}
+		})
+	}
+}

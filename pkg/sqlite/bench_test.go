@@ -49,3 +49,28 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkSmallWrites measures the single-statement writes (sign-up,
+// credentials, sync bookkeeping), each its own transaction.
+func BenchmarkSmallWrites(b *testing.B) {
+	ctx := context.Background()
+	db := mustOpen(b)
+	u := mustUser(b, db, "N0CALL")
+	users, states := sqlite.NewUserService(db), sqlite.NewSyncStateService(db)
+	i := 0 // callsigns stay unique across the benchmark's repeated runs
+	b.Run("CreateUser", func(b *testing.B) {
+		for b.Loop() {
+			i++
+			if _, err := users.CreateUser(ctx, fmt.Sprintf("N%dB", i), []byte("hash")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("PutCredentials", func(b *testing.B) {
+		for b.Loop() {
+			if err := states.PutCredentials(ctx, u.ID, awardtracker.SourceLoTW, []byte("sealed")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

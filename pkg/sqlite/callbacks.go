@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -60,6 +61,35 @@ func registerCallbacks(g *gorm.DB, t *perf.Tracker, delay time.Duration) error {
 		cb.Row().After("gorm:row").Register("perf:after_row", after("row")),
 		cb.Raw().Before("gorm:raw").Register("perf:before_raw", before),
 		cb.Raw().After("gorm:raw").Register("perf:after_raw", after("raw")),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errNoTransaction is what a create, update or delete outside DB.write
+// fails with.
+var errNoTransaction = errors.New("sqlite: write outside a transaction (use DB.write)")
+
+// requireTransactions makes every GORM create, update and delete fail
+// unless it runs in a transaction, that is inside DB.write: outside one, a
+// failed implicit commit can be lost (see DB.write), so a write path that
+// forgets DB.write fails in its first test instead of losing data on a full
+// disk. Raw Exec statements are not covered (GORM routes them like
+// queries); the migrations at Open are the only ones outside DB.write.
+func requireTransactions(g *gorm.DB) error {
+	check := func(db *gorm.DB) {
+		if _, ok := db.Statement.ConnPool.(gorm.TxCommitter); !ok {
+			_ = db.AddError(errNoTransaction)
+		}
+	}
+	cb := g.Callback()
+	for _, err := range []error{
+		cb.Create().Before("gorm:create").Register("awardtracker:tx_create", check),
+		cb.Update().Before("gorm:update").Register("awardtracker:tx_update", check),
+		cb.Delete().Before("gorm:delete").Register("awardtracker:tx_delete", check),
 	} {
 		if err != nil {
 			return err

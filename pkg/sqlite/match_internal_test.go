@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
@@ -41,7 +43,7 @@ func TestKeySQL(t *testing.T) {
 	defer db.Close()
 	q := awardtracker.QSO{StationCallsign: "N0CALL", Call: "R3LO", Band: "13cm", Mode: "SSB", PropMode: "SAT", SatName: "QO-100",
 		Start: time.Date(2024, 6, 1, 12, 41, 15, 0, time.UTC), StartSeconds: true, Source: awardtracker.SourceLoTW}
-	if err := db.gorm.Create(newQSORow(1, &q, "")).Error; err != nil {
+	if err := db.write(ctx, "test", func(tx *gorm.DB) error { return tx.Create(newQSORow(1, &q, "")).Error }); err != nil {
 		t.Fatal(err)
 	}
 	var got string

@@ -96,31 +96,36 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := conn.Exec("DROP INDEX IF EXISTS idx_qsos_user_band").Error; err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	// Step 2: QSOs stored before record keys were kept get the key of the
+	// Step 2: sync errors that may quote a password (syncstate.go).
+	if err := conn.Transaction(scrubQuotedSyncErrors); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	// Step 3: QSOs stored before record keys were kept get the key of the
 	// record that created them, so that importing that record again is a
 	// duplicate. QSOs that the old matching merged into them cannot be told
 	// apart any more; importing the own log again adds them back as QSOs of
 	// their own (see the README). Done once, marked in settings, in one
 	// transaction with its mark.
-	if err := db.write(ctx, "migrate", func(conn *gorm.DB) error {
-		return conn.Transaction(func(tx *gorm.DB) error {
-			var done int64
-			if err := tx.Model(&settingRow{}).Where("name = ?", migrationRecordKeys).Count(&done).Error; err != nil || done > 0 {
-				return err
-			}
-			for _, src := range []awardtracker.Source{awardtracker.SourceLog, awardtracker.SourceLoTW, awardtracker.SourceDCL} {
-				col := keyColumn(src)
-				if err := tx.Exec("UPDATE qsos SET "+col+" = "+keySQL+" WHERE source = ? AND "+col+" = ''", string(src)).Error; err != nil {
-					return err
-				}
-			}
-			return tx.Create(&settingRow{Name: migrationRecordKeys, Value: []byte("done")}).Error
-		})
-	}); err != nil {
+	if err := conn.Transaction(backfillRecordKeys); err != nil {
 		return fmt.Errorf("sqlite: migrate: record keys: %w", err)
 	}
 	return nil
 }
 
-// migrationRecordKeys names the settings row that says migration step 2 ran.
+// migrationRecordKeys names the settings row that says migration step 3 ran.
 const migrationRecordKeys = "migration.record_keys"
+
+// backfillRecordKeys is migration step 3.
+func backfillRecordKeys(tx *gorm.DB) error {
+	var done int64
+	if err := tx.Model(&settingRow{}).Where("name = ?", migrationRecordKeys).Count(&done).Error; err != nil || done > 0 {
+		return err
+	}
+	for _, src := range []awardtracker.Source{awardtracker.SourceLog, awardtracker.SourceLoTW, awardtracker.SourceDCL} {
+		col := keyColumn(src)
+		if err := tx.Exec("UPDATE qsos SET "+col+" = "+keySQL+" WHERE source = ? AND "+col+" = ''", string(src)).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Create(&settingRow{Name: migrationRecordKeys, Value: []byte("done")}).Error
+}

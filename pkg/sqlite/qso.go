@@ -35,10 +35,9 @@ const insertBatch = 200
 // new QSOs in batches, and reads and updates matched ones in batches too.
 func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
 	res := &awardtracker.ImportResult{Rejected: []awardtracker.Rejection{}}
-	err := s.db.write(ctx, "qso_import", func(conn *gorm.DB) error {
-		return conn.Transaction(func(tx *gorm.DB) error {
-			return importTx(ctx, tx, bulk{tx: tx, tracker: s.db.tracker}, userID, src, records, opts, res)
-		})
+	// write runs the whole import in one transaction.
+	err := s.db.write(ctx, "qso_import", func(tx *gorm.DB) error {
+		return importTx(ctx, tx, bulk{tx: tx, tracker: s.db.tracker}, userID, src, records, opts, res)
 	})
 	if err != nil {
 		return nil, formatError(err)

@@ -38,6 +38,8 @@ type Options struct {
 	QueryDelay time.Duration
 	// BusyTimeout is how long a writer waits for the write lock (default 5s).
 	BusyTimeout time.Duration
+	// Now is the clock (default time.Now); tests inject one.
+	Now func() time.Time
 }
 
 // DB is an open database.
@@ -60,6 +62,8 @@ type DB struct {
 	// failing with "database is locked" under load. The busy timeout still
 	// covers other processes.
 	writer chan struct{}
+	// health remembers whether the last write failed for want of storage.
+	health writeHealth
 }
 
 // Open opens (creating if needed) the database file at path, switches it to
@@ -79,6 +83,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	now := func() time.Time { return opts.Now().UTC() }
 	// _stmt_cache_size keeps each connection's recently prepared statements
 	// (bounded, unlike GORM's PrepareStmt inside a transaction).
 	// _txlock=immediate takes the write lock when a transaction begins, so two
@@ -94,7 +102,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		// 100,000-record sync turned into gigabytes. _stmt_cache_size does
 		// the caching instead.
 		PrepareStmt: false,
-		NowFunc:     func() time.Time { return time.Now().UTC() },
+		NowFunc:     now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -108,8 +116,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
-	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: func() time.Time { return time.Now().UTC() },
+	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: now,
 		writer: make(chan struct{}, 1), tracker: opts.Tracker}
+	if err := requireTransactions(g); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	if err := registerCallbacks(g, opts.Tracker, opts.QueryDelay); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -133,13 +145,25 @@ func (db *DB) Close() error { return db.sql.Close() }
 // SQLDB exposes the connection pool for its statistics (go_sql_* metrics).
 func (db *DB) SQLDB() *sql.DB { return db.sql }
 
-// Ping checks that the database file is still the one opened and that the
-// database answers a query.
+// Ping checks that the database file is still the one opened, that the
+// last write did not fail for want of storage (disk full, I/O error,
+// read-only or missing file), and that the database answers a query.
+//
+// After a failed write, Ping tries a one-row write itself (at most once per
+// probeInterval, and only when no other write is running), so that health
+// and readiness recover when space returns even if no client writes: a
+// readiness probe that failed until the next write could keep the service
+// out of rotation for ever.
 func (db *DB) Ping(ctx context.Context) error {
-	if db.file != nil {
-		fi, err := os.Stat(db.path)
-		if err != nil || !os.SameFile(fi, db.file) {
-			return awardtracker.Errorf(awardtracker.EUNAVAILABLE, "database file %s missing or replaced", filepath.Base(db.path))
+	if err := db.checkFile(); err != nil {
+		return err
+	}
+	if err := db.health.failure(); err != nil {
+		if db.health.probeDue(db.now()) {
+			db.probeWrite(ctx)
+		}
+		if err := db.health.failure(); err != nil {
+			return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "the last database write failed", err)
 		}
 	}
 	var one int
@@ -147,6 +171,23 @@ func (db *DB) Ping(ctx context.Context) error {
 		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unreachable", err)
 	}
 	return nil
+}
+
+// probeWrite writes one settings row if no other write is running; its
+// outcome is recorded like any write's.
+func (db *DB) probeWrite(ctx context.Context) {
+	select {
+	case db.writer <- struct{}{}:
+	default:
+		return // a running write will record its own outcome
+	}
+	defer func() { <-db.writer }()
+	// New random bytes each time: SQLite skips rewriting a row whose
+	// content is unchanged, and a commit with nothing to write proves nothing.
+	_ = db.writeLocked(ctx, "write_probe", func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO settings (name, value) VALUES ('write_probe', randomblob(16)) " +
+			"ON CONFLICT(name) DO UPDATE SET value = excluded.value").Error
+	})
 }
 
 // Secret returns the named server secret, creating a random one of n bytes
@@ -176,7 +217,19 @@ func (db *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
 	return s.Value, nil
 }
 
-// write runs fn, whose statements are tracked as name, as the only writer.
+// write runs fn, whose statements are tracked as name, as the only writer
+// and inside one explicit transaction, and records the outcome for Ping and
+// the write metrics.
+//
+// Why always a transaction: outside one, SQLite commits each statement
+// implicitly when it finishes. For GORM's INSERT ... RETURNING (every
+// Create) that happens when the rows are closed, and go-sqlite3's statement
+// cache (_stmt_cache_size) then resets the statement for reuse and drops
+// the error: with the disk full, a sign-up was answered 201 for a user
+// never stored. An explicit COMMIT is a statement of its own whose error
+// always comes back (and go-sqlite3 rolls back after a failed one). It costs
+// a BEGIN and a COMMIT per write (measured in docs/performance.md); the
+// statement cache stays for the imports' speed.
 func (db *DB) write(ctx context.Context, name string, fn func(*gorm.DB) error) error {
 	select {
 	case db.writer <- struct{}{}:
@@ -184,8 +237,63 @@ func (db *DB) write(ctx context.Context, name string, fn func(*gorm.DB) error) e
 		return ctx.Err()
 	}
 	defer func() { <-db.writer }()
-	return fn(db.conn(ctx, name))
+	return db.writeLocked(ctx, name, fn)
 }
+
+// writeLocked is write for a caller that holds db.writer.
+func (db *DB) writeLocked(ctx context.Context, name string, fn func(*gorm.DB) error) error {
+	// SQLite would go on writing to a deleted or replaced file, and every
+	// write would be lost when the process restarts: refuse instead.
+	if err := db.checkFile(); err != nil {
+		db.health.record(err)
+		return err
+	}
+	// After a failed write, only a write that changed rows clears the
+	// failure: a commit with nothing to write (a DELETE that matched
+	// nothing) succeeds on a full disk too. total_changes() counts per
+	// connection, and the transaction holds one.
+	failed := db.health.failure() != nil
+	changed := !failed
+	err := db.conn(ctx, name).Transaction(func(tx *gorm.DB) error {
+		var before, after int64
+		if failed {
+			if err := tx.Raw("SELECT total_changes()").Scan(&before).Error; err != nil {
+				return err
+			}
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if failed {
+			if err := tx.Raw("SELECT total_changes()").Scan(&after).Error; err != nil {
+				return err
+			}
+			changed = after != before
+		}
+		return nil
+	})
+	if err != nil || changed {
+		db.health.record(err)
+	}
+	return err
+}
+
+// checkFile reports EUNAVAILABLE when the database file is no longer the
+// one opened (deleted, moved away or replaced under the running process).
+func (db *DB) checkFile() error {
+	if db.file == nil {
+		return nil
+	}
+	fi, err := os.Stat(db.path)
+	if err != nil || !os.SameFile(fi, db.file) {
+		return awardtracker.WrapError(awardtracker.EUNAVAILABLE,
+			fmt.Sprintf("database file %s missing or replaced", filepath.Base(db.path)), errFileGone)
+	}
+	return nil
+}
+
+// errFileGone marks the refusals of checkFile for the write metrics.
+var errFileGone = errors.New("database file missing or replaced")
 
 // conn returns a session bound to ctx whose queries are tracked as name.
 func (db *DB) conn(ctx context.Context, name string) *gorm.DB {

@@ -43,6 +43,21 @@ func (s *SyncStateService) PutCredentials(ctx context.Context, userID int64, src
 	return formatError(err)
 }
 
+// DeleteCredentials forgets the sealed credentials of src, so that the
+// scheduler no longer syncs it; the cursor, the last success and the last
+// error stay (storing credentials again resumes where the syncs stopped). A
+// user without credentials is not an error: deleting is idempotent.
+func (s *SyncStateService) DeleteCredentials(ctx context.Context, userID int64, src awardtracker.Source) error {
+	err := s.db.write(ctx, "sync_state_delete_credentials", func(tx *gorm.DB) error {
+		return tx.Model(&syncStateRow{}).
+			Where("user_id = ? AND source = ?", userID, string(src)).
+			Updates(map[string]any{
+				"credentials": nil, "credentials_invalid": false, "next_attempt": nil, "updated_at": s.db.now(),
+			}).Error
+	})
+	return formatError(err)
+}
+
 // UpdateSyncState saves the bookkeeping fields; the cursor and LastSuccess
 // move only with the records they describe (QSOService.ImportQSOs).
 func (s *SyncStateService) UpdateSyncState(ctx context.Context, st *awardtracker.SyncState) error {
@@ -92,4 +107,27 @@ func (r *syncStateRow) state() *awardtracker.SyncState {
 		LastSuccess: utc(r.LastSuccess), LastAttempt: utc(r.LastAttempt), NextAttempt: utc(r.NextAttempt),
 		LastError: r.LastError,
 	}
+}
+
+// scrubQuotedSyncErrorsStep names the settings row that records that
+// scrubQuotedSyncErrors ran.
+const scrubQuotedSyncErrorsStep = "migration_scrub_quoted_sync_errors"
+
+// scrubQuotedSyncErrors is a migration step, run once per database: before
+// it, a sync error quoted the start of an upstream answer that was not a
+// report, and a page echoing the request put the LoTW password (URL- or
+// HTML-encoded) into last_error. Quotes are the only upstream text those
+// messages held, so everything from the first quote on is cut off; what
+// remains says which upstream failed and how. A settings row marks the step
+// done, so that the safe quotes written since (package redact) are kept.
+func scrubQuotedSyncErrors(tx *gorm.DB) error {
+	res := tx.Exec("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+		scrubQuotedSyncErrorsStep, []byte("done"))
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error // failed, or done before
+	}
+	return tx.Exec(`UPDATE sync_states
+		SET last_error = rtrim(substr(last_error, 1, instr(last_error, '"') - 1), ' :') || ` +
+		`' (the quoted answer was removed when the database was upgraded)'
+		WHERE instr(last_error, '"') > 0`).Error
 }

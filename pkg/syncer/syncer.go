@@ -9,8 +9,12 @@
 // report or a transport error, never again after a rejected login until the
 // credentials change), invalidates the user's cached statistics after a sync
 // that changed something, and a scheduler (Run, RunOnce) that syncs every
-// user once per interval at a per-user offset, one sync at a time, so that
-// LoTW never sees a burst. It exports the awardtracker_sync_* metrics.
+// user once per interval at a per-user offset, so that LoTW never sees a
+// burst. Every sync, scheduled or asked for, runs in a bounded pool of
+// workers (Options.Concurrency) under an overall deadline
+// (Options.Timeout), so that one upstream that trickles its answer holds
+// one worker for at most that long and never the other users' syncs. It
+// exports the awardtracker_sync_* metrics.
 //
 // It does not speak HTTP to the upstreams (packages lotw and dcl do), store
 // anything itself (awardtracker.QSOService and SyncStateService do), or
@@ -66,6 +70,18 @@ const (
 	RateLimitCap  = 24 * time.Hour
 )
 
+// Defaults of the worker pool and the per-sync deadline.
+const (
+	// DefaultConcurrency syncs run at once; more wait, queued. Few, because
+	// each may spool a report of up to --lotw.max-report-bytes, and LoTW
+	// should not see bursts from one address.
+	DefaultConcurrency = 4
+	// DefaultTimeout bounds a whole sync: LoTW may take 10 minutes to start
+	// a big report and more to send it (1 GiB at 2 MB/s is 9 minutes), and
+	// applying 1.6 million records takes about half a minute.
+	DefaultTimeout = time.Hour
+)
+
 // Job bookkeeping: finished jobs are kept this long, and at most this many.
 const (
 	jobRetention = 24 * time.Hour
@@ -87,6 +103,12 @@ type Options struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Concurrency is how many syncs run at once (default
+	// DefaultConcurrency); the others are queued.
+	Concurrency int
+	// Timeout is the deadline of one sync from the moment it starts running
+	// (default DefaultTimeout). A sync past it fails and writes nothing.
+	Timeout time.Duration
 }
 
 // Syncer runs syncs. It is safe for concurrent use.
@@ -101,6 +123,10 @@ type Syncer struct {
 	now     func() time.Time
 	m       *metrics
 	started time.Time
+
+	slots      chan struct{} // the worker pool: one token per running sync
+	timeout    time.Duration
+	errTimeout error // the cause of a sync's context past its deadline
 
 	base   context.Context // cancelled by Close: running syncs roll back
 	cancel context.CancelFunc
@@ -133,6 +159,12 @@ func New(opts Options) (*Syncer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, err
@@ -141,6 +173,9 @@ func New(opts Options) (*Syncer, error) {
 		qsos: opts.QSOs, states: opts.States, lotw: opts.LoTW, dcl: opts.DCL, box: opts.Box,
 		inv: opts.Invalidator, log: opts.Logger, now: opts.Now, m: m,
 		jobs: map[string]*awardtracker.SyncJob{}, done: map[string]chan struct{}{}, active: map[jobKey]*awardtracker.SyncJob{},
+		slots: make(chan struct{}, opts.Concurrency), timeout: opts.Timeout,
+		errTimeout: &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: context.DeadlineExceeded,
+			Message: fmt.Sprintf("the sync did not finish within %v (--sync.timeout)", opts.Timeout)},
 	}
 	s.started = s.now()
 	s.base, s.cancel = context.WithCancel(context.Background())
@@ -177,6 +212,19 @@ func (s *Syncer) SetDCLCredentials(ctx context.Context, userID int64, key string
 		return awardtracker.Errorf(awardtracker.EINVALID, "a DCL key is required")
 	}
 	return s.putCredentials(ctx, userID, awardtracker.SourceDCL, DCLCredentials{Key: key})
+}
+
+// DeleteLoTWCredentials forgets the user's stored LoTW login, so that LoTW
+// is no longer synced for them. A sync already running finishes; deleting
+// absent credentials is not an error.
+func (s *Syncer) DeleteLoTWCredentials(ctx context.Context, userID int64) error {
+	return s.states.DeleteCredentials(ctx, userID, awardtracker.SourceLoTW)
+}
+
+// DeleteDCLCredentials forgets the user's stored DCL key; see
+// DeleteLoTWCredentials.
+func (s *Syncer) DeleteDCLCredentials(ctx context.Context, userID int64) error {
+	return s.states.DeleteCredentials(ctx, userID, awardtracker.SourceDCL)
 }
 
 func (s *Syncer) putCredentials(ctx context.Context, userID int64, src awardtracker.Source, creds any) error {
@@ -408,11 +456,22 @@ const (
 	ResultError       = "error"
 )
 
-// run performs one sync and finishes job. ctx is also cancelled by Close.
+// run waits for a worker, performs one sync under the deadline, and
+// finishes job. ctx is also cancelled by Close.
 func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.base, cancel)()
+
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done(): // cancelled while queued
+		s.finish(ctx, job, nil, 0, nil, ctx.Err(), 0)
+		return ctx.Err()
+	}
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, s.timeout, s.errTimeout)
+	defer cancelTimeout()
 
 	userID, src := job.UserID, job.Source
 	began := time.Now()
@@ -431,6 +490,9 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 			err = awardtracker.Errorf(awardtracker.EINTERNAL, "internal error")
 		}
 		s.m.inProgress.WithLabelValues(string(src)).Dec()
+		if err != nil && context.Cause(ctx) == s.errTimeout {
+			err = s.errTimeout // whatever the layer that noticed made of it
+		}
 		s.finish(ctx, job, st, fetched, res, err, time.Since(began))
 	}()
 
@@ -440,6 +502,12 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 	}
 	if st.CredentialsInvalid {
 		return awardtracker.Errorf(awardtracker.EINVALID, "%s rejected the stored credentials: store new ones to sync again", sourceName(src))
+	}
+	if src == awardtracker.SourceLoTW && st.Cursor != "" && !lotw.ValidCursor(st.Cursor, s.now().UTC()) {
+		// Junk stored by an older version, which took any APP_LoTW_LASTQSL:
+		// sending it back forever would never download anything new.
+		s.log.Warn("Stored LoTW cursor is not a past date: downloading everything again", "user", userID, "cursor", fmt.Sprintf("%.40q", st.Cursor))
+		st.Cursor = ""
 	}
 	rep, err := s.download(ctx, st)
 	if err != nil {
@@ -475,6 +543,10 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 			err = streamErr
 		}
 		return err
+	}
+	if p, ok := rep.(interface{ CursorProblem() string }); ok && p.CursorProblem() != "" {
+		s.log.Warn("LoTW sent a cursor that cannot be used: the next sync asks for these records again",
+			"user", userID, "problem", p.CursorProblem())
 	}
 	return nil
 }
@@ -626,6 +698,9 @@ func errorMessage(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "sync interrupted: the service is shutting down"
 	case errors.Is(err, context.DeadlineExceeded):
+		if msg := awardtracker.ErrorMessage(err); msg != "internal error" {
+			return msg
+		}
 		return "sync timed out"
 	}
 	return awardtracker.ErrorMessage(err)
@@ -671,10 +746,21 @@ func (s *Syncer) due(st *awardtracker.SyncState, now time.Time, every time.Durat
 	return ref.Before(lastSlot(now, phase(st.UserID, st.Source, every), every))
 }
 
-// RunOnce syncs, one after the other, every user whose slot in the interval
-// every has come (or whose back-off has run out), and returns how many syncs
-// it ran. Failures are logged and counted, never returned.
+// RunOnce starts a sync of every user whose slot in the interval every has
+// come (or whose back-off has run out), in the worker pool, waits for them,
+// and returns how many it started. Failures are logged and counted, never
+// returned.
 func (s *Syncer) RunOnce(ctx context.Context, every time.Duration) int {
+	var wg sync.WaitGroup
+	n := s.dispatch(ctx, every, &wg)
+	wg.Wait()
+	return n
+}
+
+// dispatch starts a sync, in the worker pool, of every user due now, adding
+// each to wg, and returns how many it started. A user whose sync is still
+// queued or running (a trickling upstream) is skipped, not queued twice.
+func (s *Syncer) dispatch(ctx context.Context, every time.Duration, wg *sync.WaitGroup) int {
 	if every <= 0 {
 		return 0
 	}
@@ -700,21 +786,27 @@ func (s *Syncer) RunOnce(ctx context.Context, every time.Duration) int {
 			if !s.due(st, now, every) {
 				continue
 			}
-			_, err := s.Sync(ctx, st.UserID, src)
+			job, err := s.claim(st.UserID, src)
 			if awardtracker.ErrorCode(err) == awardtracker.ECONFLICT {
-				continue // the user started one by hand
+				continue // running or queued already (by hand, or an earlier tick)
 			}
-			if s.isClosed() {
+			if err != nil { // closing
 				return ran
 			}
 			ran++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer s.wg.Done()
+				s.run(ctx, job)
+			}()
 		}
 	}
 	return ran
 }
 
-// Run is the scheduler: it calls RunOnce every minute or so (finer for short
-// intervals) until ctx is done. every <= 0 disables it. It never stops
+// Run is the scheduler: every minute or so (finer for short intervals) it
+// starts the syncs that are due, as RunOnce does, until ctx is done. every <= 0 disables it. It never stops
 // because a sync failed.
 func (s *Syncer) Run(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
@@ -725,8 +817,12 @@ func (s *Syncer) Run(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	s.log.Info("Scheduled syncs started", "interval", every, "tick", tick)
+	// Ticks do not wait for the syncs they start: a sync that is slow holds
+	// its worker, and the next ticks start the users that come due meanwhile.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
-		s.RunOnce(ctx, every)
+		s.dispatch(ctx, every, &wg)
 		select {
 		case <-ctx.Done():
 			return nil

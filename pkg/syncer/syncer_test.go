@@ -59,14 +59,19 @@ type invalidation struct {
 }
 
 type invalidator struct {
-	mu    sync.Mutex
-	calls []invalidation
+	mu     sync.Mutex
+	calls  []invalidation
+	notify chan int64 // if set, receives every invalidated user
 }
 
 func (i *invalidator) InvalidateUser(userID int64, reason string) {
 	i.mu.Lock()
-	defer i.mu.Unlock()
 	i.calls = append(i.calls, invalidation{userID, reason})
+	notify := i.notify
+	i.mu.Unlock()
+	if notify != nil {
+		notify <- userID
+	}
 }
 
 func (i *invalidator) Calls() []invalidation {
@@ -92,8 +97,15 @@ type env struct {
 }
 
 type envOptions struct {
-	lotwIdle time.Duration
-	noBox    bool
+	lotwIdle      time.Duration
+	lotwMaxReport int64
+	spoolDir      string
+	// lotwURL, if set, returns the URL the LoTW client talks to (a front
+	// of the fake LoTW) instead of the fake's own.
+	lotwURL     func(*lotwtest.Server) string
+	concurrency int
+	timeout     time.Duration
+	noBox       bool
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -120,11 +132,17 @@ func newEnv(t testing.TB, o envOptions) *env {
 			t.Fatal(err)
 		}
 	}
+	lotwURL := e.lotw.URL
+	if o.lotwURL != nil {
+		lotwURL = o.lotwURL(e.lotw)
+	}
 	e.s, err = syncer.New(syncer.Options{
 		QSOs: e.qsos, States: e.states,
-		LoTW: lotw.New(lotw.Options{URL: e.lotw.URL, Version: "test", IdleTimeout: o.lotwIdle}),
-		DCL:  dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
-		Box:  box, Invalidator: e.inv, Registerer: e.reg, Now: e.clock.Now,
+		LoTW: lotw.New(lotw.Options{URL: lotwURL, Version: "test", IdleTimeout: o.lotwIdle,
+			MaxReportBytes: o.lotwMaxReport, SpoolDir: o.spoolDir, Now: e.clock.Now}),
+		DCL: dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
+		Box: box, Invalidator: e.inv, Registerer: e.reg, Now: e.clock.Now,
+		Concurrency: o.concurrency, Timeout: o.timeout,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -901,5 +919,45 @@ func TestSyncer_Run(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v", err)
+	}
+}
+
+// A quiet hour is a successful sync, in either shape LoTW answers "nothing
+// new" in: no back-off, no error, the cursor kept.
+func TestSyncer_LoTWEmptyReport(t *testing.T) {
+	for _, shape := range []lotwtest.EmptyShape{lotwtest.EmptyNumRec0, lotwtest.EmptyNoHeader} {
+		t.Run(map[lotwtest.EmptyShape]string{lotwtest.EmptyNumRec0: "NumRec0", lotwtest.EmptyNoHeader: "NoHeader"}[shape], func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, envOptions{})
+			uid := e.user(t, "N0CALL")
+			if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW); err != nil {
+				t.Fatal(err)
+			}
+			before := e.qsoList(t, uid)
+
+			e.clock.Add(time.Hour)
+			e.lotw.SetGenerated(lotwLogin, 0, lotwtest.Generated)
+			e.lotw.SetEmptyShape(shape)
+			job, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW)
+			if err != nil || job.Status != awardtracker.JobSucceeded || job.Fetched != 0 || job.Error != "" {
+				t.Fatalf("job %+v, err %v; want succeeded with nothing fetched", job, err)
+			}
+			st := e.state(t, uid, awardtracker.SourceLoTW)
+			if st.Cursor != "2025-09-20 01:39:22" || st.NextAttempt != nil || st.LastError != "" || st.LastSuccess == nil || !st.LastSuccess.Equal(e.clock.Now()) {
+				t.Fatalf("state %+v; want the cursor kept, no back-off, no error, a success now", st)
+			}
+			if got := e.runs(t, awardtracker.SourceLoTW, syncer.ResultTruncated); got != 0 {
+				t.Fatalf("runs{lotw,truncated} = %v, want 0", got)
+			}
+			if got := e.runs(t, awardtracker.SourceLoTW, syncer.ResultSuccess); got != 2 {
+				t.Fatalf("runs{lotw,success} = %v, want 2", got)
+			}
+			if got := e.qsoList(t, uid); !reflect.DeepEqual(got, before) {
+				t.Fatal("an empty report changed the QSOs")
+			}
+		})
 	}
 }

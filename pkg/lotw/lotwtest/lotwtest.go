@@ -75,6 +75,20 @@ func (f Fault) String() string {
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
 
+// EmptyShape is how a report with no records is written. LoTW has been
+// seen answering "nothing new" in two ways.
+type EmptyShape int
+
+const (
+	// EmptyNumRec0 writes the header with APP_LoTW_NUMREC 0 and <eoh>,
+	// then <APP_LoTW_EOF> (seen in 2020 for QSL ONLY: NO).
+	EmptyNumRec0 EmptyShape = iota
+	// EmptyNoHeader writes only the preamble, <PROGRAMID:4>LoTW and
+	// <APP_LoTW_EOF>: no APP_LoTW_NUMREC and no <eoh> (seen in 2022 for
+	// QSL ONLY: YES).
+	EmptyNoHeader
+)
+
 // BadLoginPage is what LoTW answers (HTTP 200) to a wrong login.
 const BadLoginPage = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
 <html><head><title>Logbook of the World</title></head>
@@ -116,6 +130,7 @@ type Server struct {
 	mu        sync.Mutex
 	accounts  map[string]*account
 	fault     Fault
+	empty     EmptyShape
 	limit     int
 	dripChunk int
 	dripGate  chan struct{}
@@ -195,6 +210,13 @@ func (s *Server) SetFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fault = f
+}
+
+// SetEmptyShape chooses how later reports without records are written.
+func (s *Server) SetEmptyShape(e EmptyShape) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.empty = e
 }
 
 // SetRequestLimit throttles each account after n requests (0: no limit),
@@ -363,7 +385,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	q := parseQuery(r.URL.Query(), now)
-	fault := s.fault
+	fault, empty := s.fault, s.empty
 	a := s.accounts[q.login]
 	authOK := a != nil && q.password != "" && a.password == q.password && fault != FaultBadLogin
 	throttled := fault == FaultRateLimited
@@ -409,7 +431,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	rep := report{q: q, now: now, n: n, newest: newest, each: each, fault: fault}
+	rep := report{q: q, now: now, n: n, newest: newest, each: each, fault: fault, empty: empty}
 
 	if fault == FaultReset {
 		s.reset(w, &rep)

@@ -112,6 +112,24 @@ func TestServer_Report(t *testing.T) {
 		}
 	})
 
+	t.Run("EmptyWithoutHeader", func(t *testing.T) {
+		s.SetEmptyShape(lotwtest.EmptyNoHeader)
+		defer s.SetEmptyShape(lotwtest.EmptyNumRec0)
+		_, _, body := get(t, s, params("qso_qslsince", "2030-01-01"))
+		if strings.Contains(strings.ToLower(body), "<eoh>") || !strings.HasSuffix(body, "<PROGRAMID:4>LoTW\n\n<APP_LoTW_EOF>\n\n") {
+			t.Fatalf("body:\n%s", body)
+		}
+		h, recs, eof := parse(t, body)
+		if _, ok := h.Lookup("APP_LoTW_NUMREC"); ok || h.Get("PROGRAMID") != "LoTW" || len(recs) != 0 || !eof {
+			t.Fatalf("header %+v, %d records, EOF %v", h.Fields(), len(recs), eof)
+		}
+		// Only an empty answer changes shape.
+		_, _, body = get(t, s, params("qso_qslsince", "1900-01-01"))
+		if h, recs, _ := parse(t, body); h.Get("APP_LoTW_NUMREC") != "6" || len(recs) != 6 {
+			t.Fatalf("NUMREC %q, %d records; want 6, 6", h.Get("APP_LoTW_NUMREC"), len(recs))
+		}
+	})
+
 	t.Run("DefaultSince", func(t *testing.T) {
 		s.SetNow(func() time.Time { return time.Date(2024, 8, 31, 0, 0, 0, 0, time.UTC) })
 		defer s.SetNow(time.Now)

@@ -200,6 +200,7 @@ type report struct {
 	newest *Record
 	each   func(yield func(*Record) bool)
 	fault  Fault
+	empty  EmptyShape
 }
 
 func (p *report) write(w *bufio.Writer) error {
@@ -216,6 +217,10 @@ func (p *report) write(w *bufio.Writer) error {
 		fmt.Fprintf(w, "    QSL ONLY: NO\nQSO RX SINCE: %s %s\n\n", q.sinceText, supplied)
 	}
 	field(w, "PROGRAMID", "LoTW", "")
+	if p.n == 0 && p.empty == EmptyNoHeader {
+		_, err := w.WriteString("\n<APP_LoTW_EOF>\n\n")
+		return err
+	}
 	if p.newest != nil {
 		if q.qslOnly {
 			field(w, "APP_LoTW_LASTQSL", p.newest.RxQSL.Format(TimeLayout), "")
