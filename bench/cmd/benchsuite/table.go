@@ -66,7 +66,7 @@ func dur(sec float64) string {
 		return fmt.Sprintf("%.3g ns", sec*1e9)
 	case sec < 1e-3:
 		return fmt.Sprintf("%.3g µs", sec*1e6)
-	case sec < 1:
+	case sec < 0.9995: // beyond, %.3g would print 1000 ms as "1e+03 ms"
 		return fmt.Sprintf("%.3g ms", sec*1e3)
 	default:
 		return d.Round(10 * time.Millisecond).String()
