@@ -62,10 +62,11 @@ FUZZTIME ?= 2m
 # (default 60 s each, during which the HTTP-level targets make no progress).
 .PHONY: fuzz
 fuzz:
-	@echo ">> fuzzing the ADIF reader, the LoTW report parser and the import path for $(FUZZTIME) each"
+	@echo ">> fuzzing the ADIF reader, the LoTW report parser, the import path and JSON decoding for $(FUZZTIME) each"
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/adif
 	$(GO) test -run '^$$' -fuzz '^FuzzReport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/lotw
 	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/api
+	$(GO) test -run '^$$' -fuzz '^FuzzJSON$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./pkg/api
 
 .PHONY: dashboards
 dashboards:

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	promversion "github.com/prometheus/common/version"
 
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
@@ -22,6 +24,8 @@ type config struct {
 	rateHealth     string
 	maxBodyBytes   int64
 	maxImportBytes int64
+	maxConnections int
+	trustedProxies []netip.Prefix
 	dbPath         string
 	demo           bool
 	cacheTTL       time.Duration
@@ -35,6 +39,13 @@ type config struct {
 	syncWorkers    int
 	syncTimeout    time.Duration
 	queryDelay     time.Duration
+
+	// command is what to run: "serve" (the default) or "backup".
+	command        string
+	backupTo       string
+	backupDir      string
+	backupInterval time.Duration
+	backupKeep     int
 }
 
 // parseConfig reads flags, with AWARDTRACKER_<FLAG> environment variables
@@ -58,6 +69,9 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("web.rate-limit.health", "Requests per client address to /api/health, same syntax.").Default("5/s:10").StringVar(&c.rateHealth)
 	app.Flag("web.max-body-bytes", "Largest JSON request body accepted.").Default("65536").Int64Var(&c.maxBodyBytes)
 	app.Flag("web.max-import-bytes", "Largest ADIF upload accepted.").Default("67108864").Int64Var(&c.maxImportBytes)
+	app.Flag("web.max-connections", "Most connections open at once on each listener; a new one closes the longest idle one, or waits while all are busy (0: no cap).").Default("1000").IntVar(&c.maxConnections)
+	var trustedProxies string
+	app.Flag("web.trusted-proxies", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Real-IP are believed (rate limits per client behind them). Empty: none; the connection's address counts.").StringVar(&trustedProxies)
 	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)
 	app.Flag("demo", "Seed a demo account with a few thousand QSOs on an empty database, and show a LoTW sync against a local fake LoTW.").BoolVar(&c.demo)
 	app.Flag("cache.ttl", "How long cached statistics and award progress stay valid (0 disables caching).").Default("5m").DurationVar(&c.cacheTTL)
@@ -72,12 +86,33 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("dcl.url", "DCL ADIF export URL (DARC's draft interface).").Default("https://dings.dcl.darc.de/api/adiexport").StringVar(&c.dclURL)
 	app.Flag("debug.query-delay", "Test only: add this delay to every database query.").Hidden().DurationVar(&c.queryDelay)
 
-	_, err := app.Parse(args)
+	// Backups: the flags of scheduled snapshots, and the backup command.
+	// Serving stays the default command, so that `awardtracker --flags`
+	// (Dockerfile, compose) keeps working.
+	app.Version(promversion.Print("awardtracker"))
+	app.Flag("backup.dir", "Directory for scheduled backups of the database (created 0700); needed with --backup.interval.").StringVar(&c.backupDir)
+	app.Flag("backup.interval", "How often the running service writes a backup to --backup.dir (0 disables); the first is due one interval after the newest backup there, at once if there is none.").Default("0").DurationVar(&c.backupInterval)
+	app.Flag("backup.keep", "How many of the newest scheduled backups to keep.").Default("7").IntVar(&c.backupKeep)
+	app.Command("serve", "Serve the API (the default command).").Default()
+	backupCmd := app.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
+	backupCmd.Flag("to", "File to write the backup to; replaced only once the backup is complete.").Required().StringVar(&c.backupTo)
+
+	command, err := app.Parse(args)
 	if exited >= 0 { // --help or --version printed; nothing to run
 		return nil, errExit{code: exited}
 	}
 	if err != nil {
 		return nil, err
+	}
+	c.command = command
+	switch {
+	case c.backupInterval < 0 || (c.backupInterval > 0 && c.backupInterval < time.Second):
+		// Backups are named to the second.
+		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")
+	case c.backupInterval > 0 && c.backupDir == "":
+		return nil, fmt.Errorf("--backup.interval needs --backup.dir")
+	case c.backupKeep < 1:
+		return nil, fmt.Errorf("--backup.keep must be at least 1")
 	}
 	for _, p := range []string{c.rateAPI, c.rateAuth, c.rateHealth} {
 		if _, _, err := ratelimit.ParsePolicy(p); err != nil {
@@ -96,8 +131,23 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	if c.secretsKey != "" && len(c.secretsKey) < 32 {
 		return nil, fmt.Errorf("--secrets.key must be at least 32 characters")
 	}
+	// The operator token opens /metrics and the operator routes, and is
+	// guessed online only at the API rate limit; a short one would still
+	// fall to patience.
+	if c.operatorToken != "" && len(c.operatorToken) < minOperatorTokenLength {
+		return nil, fmt.Errorf("--web.operator-token must be at least %d characters (e.g. openssl rand -hex 32)", minOperatorTokenLength)
+	}
+	if c.maxConnections < 0 {
+		return nil, fmt.Errorf("--web.max-connections must be 0 (no cap) or more")
+	}
+	if c.trustedProxies, err = ratelimit.ParseTrustedProxies(trustedProxies); err != nil {
+		return nil, fmt.Errorf("--web.trusted-proxies: %w", err)
+	}
 	return &c, nil
 }
+
+// minOperatorTokenLength is the shortest --web.operator-token accepted.
+const minOperatorTokenLength = 16
 
 // errExit asks main to exit with code without starting: help was shown.
 type errExit struct{ code int }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/backup"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
@@ -49,6 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return 2
 	}
 	log := cfg.logger(stderr)
+	if cfg.command == "backup" {
+		return runBackup(ctx, cfg, log)
+	}
 	app, err := start(ctx, cfg, log, stdout)
 	if err != nil {
 		log.Error("Cannot start", "err", err)
@@ -110,12 +115,22 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	reg.MustRegister(db.Collector())
 	log.Info("Database open", "path", cfg.dbPath)
 
+	var backups *backup.Scheduler
+	if cfg.backupInterval > 0 {
+		backups, err = backup.New(backup.Options{Dir: cfg.backupDir, Interval: cfg.backupInterval, Keep: cfg.backupKeep,
+			Source: db, Registerer: reg, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		log.Info("Scheduled backups", "dir", cfg.backupDir, "interval", cfg.backupInterval, "keep", cfg.backupKeep)
+	}
+
 	key, err := db.Secret(ctx, "token_signing_key", 32)
 	if err != nil {
 		return nil, fmt.Errorf("token signing key: %w", err)
 	}
 	users := sqlite.NewUserService(db)
-	authSvc, err := auth.NewService(users, key, auth.Options{})
+	authSvc, err := auth.NewService(users, key, auth.Options{Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
@@ -141,12 +156,19 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		log.Warn("No --web.operator-token: /metrics and the detailed /api/health are public and the operator endpoints are disabled")
 	}
 	rl := ratelimit.NewMetrics(reg)
+	// Behind trusted proxies, the client is who they say; otherwise the
+	// limiters key by the connection's address, as they do by default.
+	clientIP := ratelimit.TrustedProxies(cfg.trustedProxies)
+	var limitOpts []ratelimit.Option
+	if len(cfg.trustedProxies) > 0 {
+		limitOpts = append(limitOpts, ratelimit.WithIPExtractor(clientIP))
+	}
 	limit := func(name, spec string) echo.MiddlewareFunc {
 		rate, burst, _ := ratelimit.ParsePolicy(spec) // validated by parseConfig
 		if rate <= 0 {
 			return nil
 		}
-		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl).Middleware()
+		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl, limitOpts...).Middleware()
 	}
 	srv, err := api.NewServer(api.Config{
 		APILimit: limit("api", cfg.rateAPI), AuthLimit: limit("auth", cfg.rateAuth), HealthLimit: limit("health", cfg.rateHealth),
@@ -154,7 +176,8 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		Invalidator: invalidator, StatsCache: statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
 		Registerer: reg, Gatherer: reg, Logger: log, OperatorToken: cfg.operatorToken,
 		MaxBodyBytes: cfg.maxBodyBytes, MaxImportBytes: cfg.maxImportBytes, Started: started,
-		MetricsSeparate: cfg.metricsAddress != "",
+		MetricsSeparate: cfg.metricsAddress != "", MaxConnections: cfg.maxConnections, IPExtractor: clientIP,
+		Version: version(),
 	})
 	if err != nil {
 		return nil, err
@@ -184,8 +207,13 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	}
 
 	loopCtx, cancelLoop := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	loops.Go(func() { syncer.Run(loopCtx, cfg.syncInterval) })
+	if backups != nil {
+		loops.Go(func() { backups.Run(loopCtx) })
+	}
 	done := make(chan struct{})
-	go func() { defer close(done); syncer.Run(loopCtx, cfg.syncInterval) }()
+	go func() { defer close(done); loops.Wait() }()
 	a.closers = append(a.closers, func(ctx context.Context) error {
 		cancelLoop()
 		select {
@@ -196,6 +224,30 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		}
 	})
 	return a, nil
+}
+
+// runBackup is the backup command: a consistent copy of the database file,
+// which a running service may have open, written safely to --to.
+func runBackup(ctx context.Context, cfg *config, log *slog.Logger) int {
+	// Renaming the backup over the live database would swap it under the
+	// running service, which would go on writing to the unlinked file.
+	if dbFile, err := os.Stat(cfg.dbPath); err == nil {
+		if to, err := os.Stat(cfg.backupTo); err == nil && os.SameFile(dbFile, to) {
+			log.Error("Backup refused: --to is the database itself", "path", cfg.backupTo)
+			return 2
+		}
+	}
+	src := backup.SourceFunc(func(ctx context.Context, path string) error {
+		return sqlite.BackupFile(ctx, cfg.dbPath, path)
+	})
+	started := time.Now()
+	size, err := backup.WriteFile(ctx, src, cfg.backupTo)
+	if err != nil {
+		log.Error("Backup failed", "err", err)
+		return 1
+	}
+	log.Info("Backup written", "path", cfg.backupTo, "bytes", size, "duration", time.Since(started))
+	return 0
 }
 
 func version() string {

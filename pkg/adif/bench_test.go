@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -108,5 +109,38 @@ func TestLoTWReportGenerator(t *testing.T) {
 		if r.Err != nil || !r.QSO.LoTWConfirmed {
 			t.Errorf("record %d = %+v", r.Index, r)
 		}
+	}
+}
+
+// BenchmarkReader_AngleBrackets reads text full of '<' that opens no tag:
+// each '<' must cost about as much as any other byte, not a scan of the
+// 1 KiB tag window (compare its MB/s with BenchmarkReader's).
+func BenchmarkReader_AngleBrackets(b *testing.B) {
+	for _, tc := range []struct{ name, unit string }{
+		{"only", "<"},
+		{"no-close", "<a:1 "},
+		{"late-close", "<" + strings.Repeat("x", 900) + ">"},
+	} {
+		data := []byte("<eoh>" + strings.Repeat(tc.unit, (8<<20)/len(tc.unit)) + "<CALL:4>K1AB<eor>")
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				r := NewReader(bytes.NewReader(data))
+				n := 0
+				for {
+					_, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != 1 {
+					b.Fatalf("read %d records, want 1", n)
+				}
+			}
+		})
 	}
 }

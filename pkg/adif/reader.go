@@ -158,7 +158,9 @@ func (r *Reader) Offset() int64 { return r.off }
 
 // Header reads the preamble and the header up to <eoh>. A file without a
 // header (its first record's <eor> comes before any <eoh>) has an empty
-// header. Next calls Header itself; later calls return the same result.
+// header; one whose fields end with <APP_LoTW_EOF> and no <eoh> or <eor>
+// (LoTW's empty report) has them as its header and no records. Next calls
+// Header itself; later calls return the same result.
 func (r *Reader) Header() (Record, error) {
 	if !r.started {
 		r.started = true
@@ -388,35 +390,25 @@ func (r *Reader) readTag() (tagKind, error) {
 	// A read error with the tag already buffered is not lost: the sticky
 	// reader returns it again on the next read.
 	q, err := r.br.Peek(maxTagLen + 1)
-	// The tag ends at the first '>'; a '<' before it means this one is
-	// text. Stopping at either keeps the scans of successive '<' disjoint,
-	// so that input full of them costs linear time.
-	end := -1
-scan:
-	for i, c := range q {
-		switch c {
-		case '>':
-			end = i
-			break scan
-		case '<':
-			return tagText, nil
-		}
+	t := lexTag(q)
+	if t.end < 0 && !t.cut {
+		return tagText, nil
 	}
-	if end < 0 && err != nil && err != io.EOF {
+	if t.end < 0 && err != nil && err != io.EOF {
 		return 0, r.ioErr(err)
 	}
-	if end < 0 {
-		if len(q) <= maxTagLen && isTagPrefix(q) {
+	if t.end < 0 {
+		if len(q) <= maxTagLen && len(q) > 0 && bytes.IndexByte(q[:t.nameEnd], ' ') < 0 {
 			// The input ends where a tag was being written: a cut-off file,
 			// not text.
 			return 0, r.syntax(start, ErrTruncated, fmt.Sprintf("input ends inside the tag <%s", clip(q)))
 		}
 		return tagText, nil
 	}
+	end := t.end
 	content := q[:end]
 
-	colon := bytes.IndexByte(content, ':')
-	if colon < 0 {
+	if t.nameEnd == end { // no colon: a length-less tag
 		kind := tagText
 		switch {
 		case equalFoldASCII(content, "EOH"):
@@ -432,14 +424,7 @@ scan:
 		return kind, nil
 	}
 
-	name, rest := content[:colon], content[colon+1:]
-	lenText, typ := rest, rest[:0]
-	if i := bytes.IndexByte(rest, ':'); i >= 0 {
-		lenText, typ = rest[:i], rest[i+1:]
-	}
-	if !isFieldName(name) || !isDigits(lenText) || !isTypeIndicator(typ) {
-		return tagText, nil
-	}
+	name, lenText, typ := content[:t.nameEnd], content[t.nameEnd+1:t.lenEnd], content[min(t.lenEnd+1, end):]
 	n, ok := parseLength(lenText)
 	if !ok {
 		return 0, r.syntax(start, ErrMalformed, fmt.Sprintf("field %s declares %s bytes, more than the %d allowed",
@@ -483,6 +468,70 @@ scan:
 	}
 	r.spans = append(r.spans, sp)
 	return tagField, nil
+}
+
+// lexed is where the parts of a tag end in the text after its '<'.
+type lexed struct {
+	end     int  // the closing '>', or -1
+	nameEnd int  // the first ':', or end when there is none
+	lenEnd  int  // the ':' before the type, or end when there is none
+	cut     bool // the text ran out while it could still have been a tag
+}
+
+// lexTag reads the text after a '<' in one pass as <NAME>, <NAME:LENGTH> or
+// <NAME:LENGTH:TYPE>, applying the ADIF rules on the way: a name has no
+// control character, comma, braces or angle brackets and does not start or
+// end with a space; a length is digits; a type is letters (one in the
+// specification; more or none are tolerated as harmless). It stops at the
+// first byte that breaks them, so the scans from successive '<' never
+// overlap and input full of '<' costs linear time. end < 0 means text
+// (or, with cut, possibly a tag cut off where q ends).
+func lexTag(q []byte) lexed {
+	t := lexed{end: -1, nameEnd: -1, lenEnd: -1}
+	text := lexed{end: -1}
+	for i, c := range q {
+		switch {
+		case t.nameEnd < 0: // in the name
+			switch {
+			case c == '>':
+				t.end, t.nameEnd, t.lenEnd = i, i, i
+				return t
+			case c == ':':
+				if i == 0 || q[0] == ' ' || q[i-1] == ' ' {
+					return text
+				}
+				t.nameEnd = i
+			case c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' || c == '<':
+				return text
+			}
+		case t.lenEnd < 0: // in the length
+			switch {
+			case '0' <= c && c <= '9':
+			case (c == '>' || c == ':') && i > t.nameEnd+1:
+				t.lenEnd = i
+				if c == '>' {
+					t.end = i
+					return t
+				}
+			default:
+				return text
+			}
+		default: // in the type
+			switch {
+			case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
+			case c == '>':
+				t.end = i
+				return t
+			default:
+				return text
+			}
+		}
+	}
+	if t.nameEnd < 0 {
+		t.nameEnd = len(q)
+	}
+	t.cut = true
+	return t
 }
 
 // consume discards n bytes that have been peeked at.
@@ -609,60 +658,6 @@ func notADIFTag(content []byte) string {
 		return "the input is an HTML page"
 	}
 	return ""
-}
-
-// isTagPrefix reports whether b, the rest of the input after a '<', could
-// be the start of a tag that the end of the input cut off: a field name
-// without spaces, then perhaps a colon, digits, a colon and a type.
-func isTagPrefix(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	name, rest, colon := bytes.Cut(b, []byte(":"))
-	if !isFieldName(name) || bytes.IndexByte(name, ' ') >= 0 {
-		return false
-	}
-	if !colon {
-		return true
-	}
-	lenText, typ, _ := bytes.Cut(rest, []byte(":"))
-	return (len(lenText) == 0 || isDigits(lenText)) && isTypeIndicator(typ)
-}
-
-// isFieldName applies the ADIF rule for field names (no comma, colon, angle
-// or curly brackets, no leading or trailing space) and also refuses control
-// characters.
-func isFieldName(b []byte) bool {
-	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' || c == '<' {
-			return false
-		}
-	}
-	return true
-}
-
-// isDigits reports whether b is a non-empty run of ASCII digits.
-func isDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return len(b) > 0
-}
-
-// isTypeIndicator accepts an ADIF data type indicator: one letter in the
-// specification, but empty or a few letters are tolerated as harmless.
-func isTypeIndicator(b []byte) bool {
-	for _, c := range b {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
-			return false
-		}
-	}
-	return true
 }
 
 // parseLength parses a data length of ASCII digits (leading zeros allowed),

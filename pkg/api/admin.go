@@ -16,9 +16,9 @@ import (
 
 func (s *Server) registerAdminRoutes() {
 	g := s.echo.Group("/api/admin", s.limited(s.requireOperator)...)
-	g.GET("/performance", s.handlePerformanceView)
-	g.GET("/performance/slow", s.handleSlowQueryIndex)
-	g.GET("/cache", s.handleCacheView)
+	getAndHead(g, "/performance", s.handlePerformanceView)
+	getAndHead(g, "/performance/slow", s.handleSlowQueryIndex)
+	getAndHead(g, "/cache", s.handleCacheView)
 	g.POST("/cache/invalidate", s.handleCacheInvalidate)
 }
 

@@ -46,7 +46,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
-	_, tok, err := s.cfg.Auth.Login(c.Request().Context(), req.Callsign, req.Password)
+	_, tok, err := s.cfg.Auth.LoginFrom(c.Request().Context(), c.RealIP(), req.Callsign, req.Password)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 
 func (s *Server) registerAwardRoutes() {
 	g := s.echo.Group("/api/awards", s.limited(s.requireUser)...)
-	g.GET("", s.handleAwardIndex)
-	g.GET("/:id", s.handleAwardView)
+	getAndHead(g, "", s.handleAwardIndex)
+	getAndHead(g, "/:id", s.handleAwardView)
 }
 
 type awardIndexResponse struct {

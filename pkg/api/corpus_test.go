@@ -13,21 +13,6 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
-// corpusDir finds the shared corpus of real ADIF files (../shared/adif-corpus
-// from the repository root, or $AWARDTRACKER_ADIF_CORPUS), or skips the test.
-// The files are never copied into the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("AWARDTRACKER_ADIF_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "adif-corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Skipf("ADIF corpus not found at %s (set AWARDTRACKER_ADIF_CORPUS): %v", dir, err)
-	}
-	return dir
-}
-
 // corpusSource is the import source a corpus file is imported as: LoTW
 // reports as lotw, everything else as an own log.
 func corpusSource(name string) string {

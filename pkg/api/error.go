@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
@@ -18,6 +21,7 @@ var statuses = map[string]int{
 	awardtracker.EUNAUTHORIZED: http.StatusUnauthorized,
 	awardtracker.EFORBIDDEN:    http.StatusForbidden,
 	awardtracker.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	awardtracker.ETOOMANY:      http.StatusTooManyRequests,
 	awardtracker.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	awardtracker.EINTERNAL:     http.StatusInternalServerError,
 }
@@ -62,10 +66,13 @@ func codeOfStatus(st int) string {
 	if st == http.StatusMethodNotAllowed {
 		return "method_not_allowed"
 	}
-	if st == http.StatusTooManyRequests {
-		return "too_many_requests"
-	}
 	return awardtracker.EINTERNAL
+}
+
+// retryAfterSeconds is d in whole seconds, rounded up, at least 1 (a
+// Retry-After of 0 invites a retry that would be refused again).
+func retryAfterSeconds(d time.Duration) int64 {
+	return max(int64((d+time.Second-1)/time.Second), 1)
 }
 
 // handleError is Echo's one error handler: handlers just return err.
@@ -78,6 +85,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("Request failed", "route", routeOf(c), "status", st, "err", err,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(retryAfterSeconds(te.RetryAfter), 10))
+	}
+	if st == http.StatusRequestEntityTooLarge {
+		// The rest of the body is not wanted: no further request can be
+		// read from this connection.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	}
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(st)
 	} else {
@@ -85,5 +101,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if err != nil {
 		s.log.Error("Writing error response", "err", err)
+	}
+	if st == http.StatusRequestEntityTooLarge {
+		drainRefusedBody(c)
 	}
 }

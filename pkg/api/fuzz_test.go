@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,39 @@ func FuzzImport(f *testing.F) {
 			}
 		default:
 			t.Fatalf("status %d: %s", st, resp)
+		}
+	})
+}
+
+// FuzzJSON sends arbitrary bodies to a JSON route of the real stack. It
+// must answer 201, 400, 409 or 413 — never a 5xx — and no message may name
+// a Go type.
+func FuzzJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"callsign":"K1A","password":"correct horse"}`, `{"CALLSIGN":"K1A"}`, `{"callsign":"K1A","callsign":"K1B"}`,
+		`[]`, `null`, `{"callsign":1}`, `{"callsign":{"a":[]}}`, "{\"callsign\":\"\xff\"}", `{} {}`, ``,
+	} {
+		f.Add([]byte(seed))
+	}
+	s := newTestServer(f, options{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest("POST", "/api/auth/register", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		switch rec.Code {
+		case 201, 400, 409, 413:
+		default:
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		var e struct{ Error string }
+		if rec.Code != 201 && (json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "") {
+			t.Fatalf("status %d without an error message: %s", rec.Code, rec.Body)
+		}
+		for _, goWord := range []string{"api.", "Request", "Go ", "struct", "reflect"} {
+			if strings.Contains(e.Error, goWord) {
+				t.Fatalf("message %q names a Go type (%q)", e.Error, goWord)
+			}
 		}
 	})
 }

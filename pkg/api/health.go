@@ -15,11 +15,11 @@ import (
 )
 
 func (s *Server) registerHealthRoutes() {
-	s.echo.GET("/api/health", s.handleHealth, s.limited(s.cfg.HealthLimit)...)
-	s.echo.GET("/livez", s.handleLivez)
-	s.echo.GET("/readyz", s.handleReadyz)
+	getAndHead(s.echo, "/api/health", s.handleHealth, s.limited(s.cfg.HealthLimit)...)
+	getAndHead(s.echo, "/livez", s.handleLivez)
+	getAndHead(s.echo, "/readyz", s.handleReadyz)
 	if s.cfg.Gatherer != nil && !s.cfg.MetricsSeparate {
-		s.echo.GET("/metrics", echo.WrapHandler(s.metricsHandler()), s.requireOperatorIfSet)
+		getAndHead(s.echo, "/metrics", echo.WrapHandler(s.metricsHandler()), s.requireOperatorIfSet)
 	}
 }
 

@@ -20,8 +20,9 @@ import (
 
 func (s *Server) registerQSORoutes() {
 	g := s.echo.Group("/api/qsos", s.limited(s.requireUser)...)
-	g.GET("", s.handleQSOIndex)
-	g.GET("/stats", s.handleStatsView)
+	getAndHead(g, "", s.handleQSOIndex)
+	getAndHead(g, "/stats", s.handleStatsView)
+	getAndHead(g, "/export", s.handleQSOExport(maxConcurrentExports))
 	g.POST("/import", s.handleQSOImport)
 	g.DELETE("/:id", s.handleQSODelete)
 }
@@ -46,27 +47,35 @@ func (s *Server) handleQSOIndex(c echo.Context) error {
 	if f.Offset, err = intParam(c, "offset", 0, 0, 1<<31-1); err != nil {
 		return err
 	}
-	if b := c.QueryParam("band"); b != "" {
-		band, ok := adif.NormalizeBand(b)
-		if !ok {
-			return awardtracker.Errorf(awardtracker.EINVALID, "unknown band %q", b)
-		}
-		f.Band = band
-	}
-	f.Mode = strings.ToUpper(strings.TrimSpace(c.QueryParam("mode")))
-	f.Call = strings.ToUpper(strings.TrimSpace(c.QueryParam("call")))
-	if v := c.QueryParam("confirmed"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return awardtracker.Errorf(awardtracker.EINVALID, "confirmed must be true or false")
-		}
-		f.Confirmed = &b
+	if f.Band, f.Mode, f.Call, f.Confirmed, err = qsoSelection(c); err != nil {
+		return err
 	}
 	qsos, total, err := s.cfg.QSOs.FindQSOs(c.Request().Context(), userID(c), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, qsoIndexResponse{QSOs: qsos, Total: total})
+}
+
+// qsoSelection reads the filters the QSO list and the export share: band,
+// mode, call and confirmed.
+func qsoSelection(c echo.Context) (band, mode, call string, confirmed *bool, err error) {
+	if b := c.QueryParam("band"); b != "" {
+		var ok bool
+		if band, ok = adif.NormalizeBand(b); !ok {
+			return "", "", "", nil, awardtracker.Errorf(awardtracker.EINVALID, "unknown band %q", b)
+		}
+	}
+	mode = strings.ToUpper(strings.TrimSpace(c.QueryParam("mode")))
+	call = strings.ToUpper(strings.TrimSpace(c.QueryParam("call")))
+	if v := c.QueryParam("confirmed"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return "", "", "", nil, awardtracker.Errorf(awardtracker.EINVALID, "confirmed must be true or false")
+		}
+		confirmed = &b
+	}
+	return band, mode, call, confirmed, nil
 }
 
 func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
@@ -138,6 +147,9 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 		return err
 	}
 	req := c.Request()
+	if err := refuseDeclaredLength(req, s.cfg.MaxImportBytes); err != nil {
+		return err
+	}
 	limited := &limitedReader{r: req.Body, n: s.cfg.MaxImportBytes, max: s.cfg.MaxImportBytes}
 	var body io.Reader = limited
 	if mt, params, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
@@ -147,13 +159,19 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 		}
 		body = part
 	}
-	f, err := spool.File(body, "", "awardtracker-import-*.adi")
+	// Whatever fails while reading the upload is the client's doing (a
+	// multipart body cut off before its closing boundary, a connection
+	// dropped mid-body); only a failure to write the spool file is ours.
+	upload := &readErrReader{r: body}
+	f, err := spool.File(upload, "", "awardtracker-import-*.adi")
 	switch {
 	case err == nil:
 	case limited.exceeded:
 		return limited.check(err)
 	case limited.readErr != nil:
 		return awardtracker.WrapError(awardtracker.EINVALID, "the upload was interrupted", err)
+	case upload.err != nil:
+		return awardtracker.WrapError(awardtracker.EINVALID, "malformed multipart body: it ends before its closing boundary", err)
 	default:
 		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "cannot store the upload", err)
 	}
@@ -217,7 +235,22 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 
 func (l *limitedReader) check(err error) error {
 	if l.exceeded {
-		return awardtracker.Errorf(awardtracker.ETOOLARGE, "import body over the limit of %d bytes", l.max)
+		return tooLarge(l.max)
 	}
 	return err
+}
+
+// readErrReader remembers the error (other than EOF) its reader returned,
+// so that a failed copy can tell a bad upload from a full disk.
+type readErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }

@@ -37,6 +37,7 @@ type Syncer interface {
 	DeleteLoTWCredentials(ctx context.Context, userID int64) error
 	DeleteDCLCredentials(ctx context.Context, userID int64) error
 	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
+	StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error)
 	Job(userID int64, id string) (*awardtracker.SyncJob, error)
 }
 
@@ -90,9 +91,19 @@ type Config struct {
 	// MetricsSeparate serves /metrics only on the listener OpenMetrics
 	// opens, not on the API's.
 	MetricsSeparate bool
+	// MaxConnections caps the connections open at once on each listener:
+	// a new one beyond it closes the longest idle one, or waits until a
+	// request ends when none is idle. 0 means no cap.
+	MaxConnections int
+	// IPExtractor says which address a request comes from (c.RealIP());
+	// nil means the TCP peer's. Set it to one that believes forwarding
+	// headers only from trusted proxies, the same the rate limiters use.
+	IPExtractor echo.IPExtractor
 	// Now is the clock (tests inject one); Started is when the process began.
 	Now     func() time.Time
 	Started time.Time
+	// Version is the program version written into exports.
+	Version string
 }
 
 // Server is the HTTP server.
@@ -105,6 +116,8 @@ type Server struct {
 
 	metricsSrv *http.Server
 	metricsLn  net.Listener
+
+	routes map[string]bool // see routeSet
 
 	statsBodies statsBodies
 	pingOK      atomic.Pointer[time.Time] // last successful database ping
@@ -140,22 +153,26 @@ func NewServer(cfg Config) (*Server, error) {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	if cfg.IPExtractor != nil {
+		e.IPExtractor = cfg.IPExtractor
+	} else {
+		// Echo's default believes X-Forwarded-For from anyone.
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
 
 	metrics, err := newHTTPMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err
 	}
 	// Order matters: the metrics middleware sits outside Recover so that a
-	// panic is counted as the 500 it becomes.
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestIDs()}))
-	// An API serves no HTML: forbid framing, sniffing and any content source.
-	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
-		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
-		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'", ReferrerPolicy: "no-referrer",
-	}))
+	// panic is counted as the 500 it becomes, and outside methodNotAllowed
+	// so that a 405 is counted as one.
+	e.Use(requestID(newRequestIDs()))
+	e.Use(secureEcho)
 	e.Use(s.logRequests())
 	e.Use(metrics)
 	e.Use(middleware.Recover())
+	e.Use(s.methodNotAllowed)
 
 	s.registerHealthRoutes()
 	s.registerAuthRoutes()
@@ -166,6 +183,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e.RouteNotFound("/*", func(echo.Context) error {
 		return awardtracker.Errorf(awardtracker.ENOTFOUND, "no such route")
 	})
+	s.routes = routeSet(e)
 	return s, nil
 }
 
@@ -187,13 +205,14 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Open starts serving on addr (":0" picks a free port).
 func (s *Server) Open(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, connState, err := s.listen(addr)
 	if err != nil {
 		return err
 	}
 	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.echo,
+		ConnState:         connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // ADIF uploads can be large
 		WriteTimeout:      5 * time.Minute,
@@ -212,7 +231,7 @@ func (s *Server) Open(addr string) error {
 // OpenMetrics serves /metrics alone on a second address, e.g. an internal
 // interface that only Prometheus reaches (with Config.MetricsSeparate).
 func (s *Server) OpenMetrics(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, connState, err := s.listen(addr)
 	if err != nil {
 		return err
 	}
@@ -226,13 +245,40 @@ func (s *Server) OpenMetrics(addr string) error {
 		h.ServeHTTP(w, r)
 	})
 	s.metricsLn = ln
-	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+	// A scrape is one small GET: anything slower than this is not
+	// Prometheus, and must not hold a connection.
+	s.metricsSrv = &http.Server{
+		Handler:           secureHTTP(mux),
+		ConnState:         connState,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 	go func() {
 		if err := s.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("Metrics server stopped", "err", err)
 		}
 	}()
 	return nil
+}
+
+// listen opens a TCP listener on addr, with the connection cap if one is
+// set (see connCap), so that a crowd of connections can neither use up the
+// process's file descriptors (which the database needs too) nor, by idling,
+// keep new clients out. The returned hook is the http.Server's ConnState.
+func (s *Server) listen(addr string) (net.Listener, func(net.Conn, http.ConnState), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.cfg.MaxConnections <= 0 {
+		return ln, nil, nil
+	}
+	c := newConnCap(ln, s.cfg.MaxConnections)
+	return c, c.connState, nil
 }
 
 // MetricsURL is the base URL of the metrics listener ("" without one).

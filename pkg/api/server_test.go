@@ -40,6 +40,9 @@ type options struct {
 	operatorToken   string
 	maxImportBytes  int64
 	metricsSeparate bool
+	maxConnections  int
+	// authNow is the auth service's clock (nil: time.Now).
+	authNow func() time.Time
 	// rate limits in ratelimit.ParsePolicy syntax; empty: none
 	apiLimit, authLimit, healthLimit string
 }
@@ -54,7 +57,7 @@ func newTestServer(t testing.TB, o options) *testServer {
 		t.Fatal(err)
 	}
 	users := sqlite.NewUserService(db)
-	authSvc, err := auth.NewService(users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost})
+	authSvc, err := auth.NewService(users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost, Now: o.authNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +85,7 @@ func newTestServer(t testing.TB, o options) *testServer {
 		StatsCache:  statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
 		PingCacheTTL: -1, // tests see the database's state at once
 		Registerer:   reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
+		MaxConnections: o.maxConnections,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,11 @@
 package api
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +21,7 @@ func (s *Server) registerSyncRoutes() {
 	g := s.echo.Group("/api/sync", s.limited(s.requireUser)...)
 	g.POST("/lotw", s.handleSyncCreate(awardtracker.SourceLoTW))
 	g.POST("/dcl", s.handleSyncCreate(awardtracker.SourceDCL))
-	g.GET("/jobs/:id", s.handleSyncJobView)
+	getAndHead(g, "/jobs/:id", s.handleSyncJobView)
 }
 
 type loTWCredentialsRequest struct {
@@ -69,9 +73,32 @@ func (s *Server) handleDCLCredentialsDelete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// handleSyncCreate starts a sync; ?full=true asks for a full LoTW
+// re-download, which the syncer allows once a day (409 with Retry-After).
 func (s *Server) handleSyncCreate(src awardtracker.Source) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		job, err := s.cfg.Syncer.Start(c.Request().Context(), userID(c), src)
+		full := false
+		if v := c.QueryParam("full"); v != "" {
+			var err error
+			if full, err = strconv.ParseBool(v); err != nil {
+				return awardtracker.Errorf(awardtracker.EINVALID, "full must be true or false, not %q", v)
+			}
+		}
+		if full && src != awardtracker.SourceLoTW {
+			return awardtracker.Errorf(awardtracker.EINVALID, "a full re-download is offered for LoTW only")
+		}
+		ctx, uid := c.Request().Context(), userID(c)
+		var job *awardtracker.SyncJob
+		var err error
+		if full {
+			job, err = s.cfg.Syncer.StartFull(ctx, uid)
+		} else {
+			job, err = s.cfg.Syncer.Start(ctx, uid, src)
+		}
+		var wait interface{ RetryAfter() time.Duration }
+		if errors.As(err, &wait) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.RetryAfter().Seconds()))))
+		}
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,8 @@
 // Package auth registers and logs in users: it hashes passwords with bcrypt
 // and issues and verifies the bearer tokens (HS256 JWTs) that the API
-// accepts. It does not store anything itself; users live behind
-// awardtracker.UserService.
+// accepts, and slows password guessing down (a per-account login back-off
+// and a bound on concurrent bcrypt work, see throttle.go). It does not store
+// anything itself; users live behind awardtracker.UserService.
 //
 // A token names its user by id and callsign, and Verify checks both against
 // the stored user, so that a token can only ever open the account it was
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +23,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
@@ -46,6 +50,10 @@ type Service struct {
 	// login takes as long for unknown callsigns as for wrong passwords.
 	dummyHash []byte
 
+	logins  *loginThrottle // see throttle.go
+	hashes  hashSlots
+	metrics throttleMetrics
+
 	verified  sync.Map // token string -> verifiedToken
 	nVerified atomic.Int64
 	// epoch counts ForgetUser calls; see Verify for why.
@@ -57,6 +65,20 @@ type Options struct {
 	TokenTTL   time.Duration    // default DefaultTokenTTL
 	BcryptCost int              // default bcrypt.DefaultCost; tests lower it
 	Now        func() time.Time // default time.Now
+
+	// FreeLoginFailures is the number of login attempts per callsign
+	// before logins back off (default DefaultFreeLoginFailures);
+	// MaxLoginBackoff caps the wait (default DefaultMaxLoginBackoff).
+	FreeLoginFailures int
+	MaxLoginBackoff   time.Duration
+	// MaxConcurrentHashes bounds bcrypt work running at once (default half
+	// of GOMAXPROCS, at least 1); HashWait is how long a request waits for
+	// a turn before it is refused (default DefaultHashWait; negative: it
+	// does not wait).
+	MaxConcurrentHashes int
+	HashWait            time.Duration
+	// Registerer takes the service's metrics (nil: none).
+	Registerer prometheus.Registerer
 }
 
 // NewService returns a Service that signs tokens with key (at least 32 bytes).
@@ -73,11 +95,28 @@ func NewService(users awardtracker.UserService, key []byte, opts Options) (*Serv
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.FreeLoginFailures == 0 {
+		opts.FreeLoginFailures = DefaultFreeLoginFailures
+	}
+	if opts.MaxLoginBackoff == 0 {
+		opts.MaxLoginBackoff = DefaultMaxLoginBackoff
+	}
+	if opts.MaxConcurrentHashes == 0 {
+		opts.MaxConcurrentHashes = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	if opts.HashWait == 0 {
+		opts.HashWait = DefaultHashWait
+	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("not a real password"), opts.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{users: users, key: key, ttl: opts.TokenTTL, cost: opts.BcryptCost, now: opts.Now, dummyHash: dummy}, nil
+	m := newThrottleMetrics(opts.Registerer)
+	return &Service{users: users, key: key, ttl: opts.TokenTTL, cost: opts.BcryptCost, now: opts.Now, dummyHash: dummy,
+		logins:  newLoginThrottle(opts.FreeLoginFailures, opts.MaxLoginBackoff),
+		hashes:  hashSlots{sem: semaphore.NewWeighted(int64(opts.MaxConcurrentHashes)), wait: opts.HashWait, refused: m.busy},
+		metrics: m,
+	}, nil
 }
 
 // NormalizeCallsign upper-cases and validates a callsign.
@@ -90,7 +129,8 @@ func NormalizeCallsign(s string) (string, error) {
 }
 
 // Register creates a user and returns it with a token.
-// Returns EINVALID for a bad callsign or short password, ECONFLICT if taken.
+// Returns EINVALID for a bad callsign or short password, ECONFLICT if taken,
+// ETOOMANY (a *ThrottledError) when too many passwords are being hashed.
 func (s *Service) Register(ctx context.Context, callsign, password string) (*awardtracker.User, string, error) {
 	c, err := NormalizeCallsign(callsign)
 	if err != nil {
@@ -102,7 +142,12 @@ func (s *Service) Register(ctx context.Context, callsign, password string) (*awa
 	if len(password) > 72 { // bcrypt's limit; longer would be silently truncated
 		return nil, "", awardtracker.Errorf(awardtracker.EINVALID, "password must be at most 72 bytes")
 	}
+	release, err := s.hashes.acquire(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	release()
 	if err != nil {
 		return nil, "", err
 	}
@@ -117,23 +162,43 @@ func (s *Service) Register(ctx context.Context, callsign, password string) (*awa
 }
 
 // Login checks a callsign and password and returns a token.
-// Returns EUNAUTHORIZED for an unknown callsign or a wrong password alike.
+// Returns EUNAUTHORIZED for an unknown callsign or a wrong password alike,
+// ETOOMANY (a *ThrottledError, with the time to wait) while the callsign's
+// logins back off or too many passwords are being hashed.
 func (s *Service) Login(ctx context.Context, callsign, password string) (*awardtracker.User, string, error) {
+	return s.LoginFrom(ctx, "", callsign, password)
+}
+
+// LoginFrom is Login for a client at the address client (as the rate limits
+// see it): addresses the account logged in from before are exempt from its
+// back-off (see throttle.go).
+func (s *Service) LoginFrom(ctx context.Context, client, callsign, password string) (*awardtracker.User, string, error) {
 	bad := awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "wrong callsign or password")
 	c, err := NormalizeCallsign(callsign)
 	if err != nil {
 		return nil, "", bad
 	}
+	addr := clientPrefix(client)
+	if wait, ok := s.logins.admit(c, addr, s.now()); !ok {
+		s.metrics.backoff.Inc()
+		return nil, "", throttled(wait, "%s", retryAfterMessage(wait))
+	}
 	u, hash, err := s.users.FindUserByCallsign(ctx, c)
 	if awardtracker.ErrorCode(err) == awardtracker.ENOTFOUND {
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		return nil, "", bad
+		hash = s.dummyHash
 	} else if err != nil {
 		return nil, "", err
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+	release, err := s.hashes.acquire(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	wrong := bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil
+	release()
+	if wrong || u == nil {
 		return nil, "", bad
 	}
+	s.logins.succeeded(c, addr)
 	tok, err := s.Token(u)
 	return u, tok, err
 }

@@ -2,7 +2,6 @@ package award
 
 import (
 	"slices"
-	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -11,8 +10,9 @@ import (
 // dxccTarget is the basic DXCC award: 100 current entities (spec §4).
 const dxccTarget = 100
 
-// dxccStart is the first day DXCC credits contacts (spec §4, [S39]).
-var dxccStart = time.Date(1945, 11, 15, 0, 0, 0, 0, time.UTC)
+// dxccStart is the first day DXCC credits contacts (spec §4, [S39]); the
+// statistics count from it too.
+var dxccStart = awardtracker.DXCCStart
 
 // dxcc computes DX Century Club progress (spec §4 "DXCC", §3.6):
 //

@@ -7,14 +7,15 @@ import (
 
 // Error codes. Each maps to one HTTP status in the api package's error handler.
 const (
-	EINVALID      = "invalid"      // the caller sent something wrong
-	ENOTFOUND     = "not_found"    // no such thing (or not the caller's)
-	ECONFLICT     = "conflict"     // it already exists
-	EUNAUTHORIZED = "unauthorized" // missing or wrong credentials
-	EFORBIDDEN    = "forbidden"    // authenticated but not allowed
-	ETOOLARGE     = "too_large"    // the body is over its limit
-	EUNAVAILABLE  = "unavailable"  // a dependency (database, upstream) is down
-	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EINVALID      = "invalid"           // the caller sent something wrong
+	ENOTFOUND     = "not_found"         // no such thing (or not the caller's)
+	ECONFLICT     = "conflict"          // it already exists
+	EUNAUTHORIZED = "unauthorized"      // missing or wrong credentials
+	EFORBIDDEN    = "forbidden"         // authenticated but not allowed
+	ETOOLARGE     = "too_large"         // the body is over its limit
+	ETOOMANY      = "too_many_requests" // slow down: try again later (Retry-After)
+	EUNAVAILABLE  = "unavailable"       // a dependency (database, upstream) is down
+	EINTERNAL     = "internal"          // a bug or an unexpected failure
 )
 
 // Error is the one error type the domain returns. Message is safe to show to

@@ -11,8 +11,27 @@ type Count struct {
 	Confirmed int `json:"confirmed"`
 }
 
-// DXCCCount counts distinct DXCC entities (code > 0, deleted ones included).
+// DXCCStart is the first day ARRL's DXCC credits contacts (spec §4).
+var DXCCStart = time.Date(1945, 11, 15, 0, 0, 0, 0, time.UTC)
+
+// DXCCCount counts distinct DXCC entities in two ways, because the log and
+// the award count different things.
 type DXCCCount struct {
+	// Worked and Confirmed are log figures, as this API always gave them:
+	// every entity code > 0 in the log, deleted entities and QSOs of any
+	// date included, confirmed by LoTW or by DCL.
+	Worked    int `json:"worked"`
+	Confirmed int `json:"confirmed"`
+	// Deleted is how many of Worked are deleted entities.
+	Deleted int `json:"deleted"`
+	// Award is what /api/awards/dxcc counts.
+	Award DXCCAwardCount `json:"award"`
+}
+
+// DXCCAwardCount is DXCC as ARRL credits it, the same figures as the dxcc
+// award's progress: current entities only, QSOs on or after DXCCStart,
+// confirmed by LoTW only.
+type DXCCAwardCount struct {
 	Worked    int `json:"worked"`
 	Confirmed int `json:"confirmed"`
 }

@@ -18,6 +18,7 @@ type SyncState struct {
 	LastAttempt        *time.Time
 	NextAttempt        *time.Time // back-off: no automatic sync before this
 	LastError          string
+	LastFullSync       *time.Time // when a full re-download (ignoring Cursor) last ran
 }
 
 // Job statuses.
@@ -34,6 +35,7 @@ type SyncJob struct {
 	UserID     int64      `json:"-"`
 	Source     Source     `json:"source"`
 	Status     string     `json:"status"`
+	Full       bool       `json:"full"` // a full re-download that ignored the cursor
 	Fetched    int        `json:"fetched"`
 	Imported   int        `json:"imported"`
 	Updated    int        `json:"updated"`
@@ -57,7 +59,7 @@ type SyncStateService interface {
 	// credentials is not an error.
 	DeleteCredentials(ctx context.Context, userID int64, src Source) error
 	// UpdateSyncState saves the bookkeeping fields (invalid flag, attempts,
-	// back-off, error). The cursor and LastSuccess only move through
+	// back-off, error, last full re-download). The cursor and LastSuccess only move through
 	// QSOService.ImportQSOs, in the same transaction as the records.
 	UpdateSyncState(ctx context.Context, st *SyncState) error
 	// SyncStates lists every state of src with credentials that are not

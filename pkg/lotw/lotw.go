@@ -459,6 +459,8 @@ func (r *Report) readError(err error) error {
 	}
 	var se *adif.SyntaxError
 	switch {
+	case errors.As(err, &se) && errors.Is(err, adif.ErrTruncated) && !r.used:
+		return truncated(se.Msg) // in the header: no count to give yet
 	case errors.As(err, &se) && errors.Is(err, adif.ErrTruncated):
 		// The reader says where: inside a record, or between records
 		// without <APP_LoTW_EOF>.

@@ -387,3 +387,31 @@ func TestClient_CutOff(t *testing.T) {
 		})
 	}
 }
+
+// TestClient_CorpusEmptyReports serves LoTW's two real "nothing new" answers
+// from ../shared/adif-corpus (AWARDTRACKER_ADIF_CORPUS overrides; skipped
+// when absent): both are complete reports of 0 records.
+func TestClient_CorpusEmptyReports(t *testing.T) {
+	dir := os.Getenv("AWARDTRACKER_ADIF_CORPUS")
+	if dir == "" {
+		dir = "../../../shared/adif-corpus"
+	}
+	for _, name := range []string{"lotw-report-g8jft-empty.adi", "lotw-report-k0swe-2020-empty-numrec0.adi"} {
+		t.Run(name, func(t *testing.T) {
+			body, err := os.ReadFile(dir + "/" + name)
+			if err != nil {
+				t.Skipf("corpus file not found: %v", err)
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+			defer srv.Close()
+			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "2022-12-05")
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := collect(t, rep)
+			if err != nil || len(recs) != 0 || rep.NumRec != 0 || rep.Cursor() != "" {
+				t.Fatalf("got %d records (NumRec %d, cursor %q), %v; want an empty complete report", len(recs), rep.NumRec, rep.Cursor(), err)
+			}
+		})
+	}
+}

@@ -26,8 +26,9 @@
 // echo.Context.RealIP: without an IPExtractor, RealIP believes any
 // X-Forwarded-For or X-Real-IP header, so a client could choose its own key
 // and never be limited. Behind a reverse proxy every client would share the
-// proxy's bucket; pass [WithIPExtractor] with an extractor that trusts only
-// the proxy, e.g. echo.ExtractIPFromXFFHeader(echo.TrustLoopback(true)).
+// proxy's bucket; pass [WithIPExtractor] with [TrustedProxies], which
+// believes X-Forwarded-For and X-Real-IP only from the proxies' addresses
+// (--web.trusted-proxies).
 //
 // IPv4 clients are keyed by address, IPv6 clients by their /64 prefix: a
 // single host (or home network) is routinely given a whole /64 and may pick

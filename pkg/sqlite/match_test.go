@@ -174,9 +174,10 @@ func TestQSOService_Import_OneToOne(t *testing.T) {
 	t.Run("OwnLogAfterLoTW", func(t *testing.T) {
 		im := newImporter(t)
 		im.run(awardtracker.SourceLoTW, lotwConfirmed(yo9hp(t0)), lotwConfirmed(yo9hp(t1)))
-		// The own log to the minute (HHMM): each record finds its QSO.
+		// The own log to the minute (HHMM), with the frequency LoTW did not
+		// report: each record finds its QSO and adds it.
 		hhmm := func(q awardtracker.QSO) awardtracker.QSO {
-			q.Start, q.StartSeconds = q.Start.Truncate(time.Minute), false
+			q.Start, q.StartSeconds, q.FreqMHz = q.Start.Truncate(time.Minute), false, 14.2
 			return q
 		}
 		im.want(im.run(awardtracker.SourceLog, hhmm(yo9hp(t0)), hhmm(yo9hp(t1))), 0, 2, 0)
@@ -188,14 +189,20 @@ func TestQSOService_Import_OneToOne(t *testing.T) {
 
 	t.Run("OwnLogConfirmedFlagIsNoLink", func(t *testing.T) {
 		// An own log's LOTW_QSL_RCVD=Y marks the QSO confirmed but links
-		// no LoTW record: LoTW's record still finds it.
+		// no LoTW record: LoTW's record still goes to that QSO (it changes
+		// nothing a user sees, so it counts as a duplicate), not to the
+		// unconfirmed neighbour.
 		im := newImporter(t)
 		im.run(awardtracker.SourceLog, lotwConfirmed(yo9hp(t0)), yo9hp(t1))
-		im.want(im.run(awardtracker.SourceLoTW, lotwConfirmed(yo9hp(t0))), 0, 1, 0) // the link is the update
 		im.want(im.run(awardtracker.SourceLoTW, lotwConfirmed(yo9hp(t0))), 0, 0, 1)
-		qs := im.qsos()
-		if len(qs) != 2 || !qs[0].LoTWConfirmed || qs[1].LoTWConfirmed {
-			t.Errorf("QSOs %+v, want 2 with only the first confirmed", qs)
+		if qs := im.qsos(); len(qs) != 2 || !qs[0].LoTWConfirmed || qs[1].LoTWConfirmed {
+			t.Fatalf("QSOs %+v, want 2 with only the first confirmed", qs)
+		}
+		// The link was stored: another record near the first QSO now goes
+		// to the second, the one still free.
+		im.want(im.run(awardtracker.SourceLoTW, lotwConfirmed(yo9hp(t0.Add(5*time.Minute)))), 0, 1, 0)
+		if qs := im.qsos(); len(qs) != 2 || !qs[1].LoTWConfirmed {
+			t.Errorf("QSOs %+v, want both confirmed", qs)
 		}
 	})
 

@@ -72,6 +72,7 @@ type syncStateRow struct {
 	LastAttempt        *time.Time
 	NextAttempt        *time.Time
 	LastError          string
+	LastFullSync       *time.Time
 	UpdatedAt          time.Time
 }
 

@@ -115,7 +115,7 @@ func importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, src awardt
 				}
 			}
 		case e.row != nil: // added by this import and not written yet
-			if merge(e.row, &q, key) {
+			if updated, _ := merge(e.row, &q, key); updated {
 				res.Updated++
 			} else {
 				res.Duplicates++
@@ -251,12 +251,13 @@ func mergeBatch(b bulk, items []mergeItem, res *awardtracker.ImportResult) error
 		if !ok {
 			return fmt.Errorf("sqlite: QSO %d vanished during an import", m.id)
 		}
-		if !merge(row, &m.q, m.key) {
+		updated, linked := merge(row, &m.q, m.key)
+		if updated {
+			res.Updated++
+		} else {
 			res.Duplicates++
-			continue
 		}
-		res.Updated++
-		if !seen[row.ID] {
+		if (updated || linked) && !seen[row.ID] {
 			seen[row.ID] = true
 			changed = append(changed, row)
 		}
@@ -419,8 +420,10 @@ func newQSORow(userID int64, q *awardtracker.QSO, key string) *qsoRow {
 	return r
 }
 
-// merge folds what record q (whose key is key) adds into the stored QSO r
-// and reports whether anything changed. A LoTW confirmation brings the
+// merge folds what record q (whose key is key) adds into the stored QSO r.
+// It reports whether a field a user sees changed (updated: the record
+// counts as an update, else as a duplicate) and whether the record was
+// linked to the QSO (its key stored), which also needs the row written. A LoTW confirmation brings the
 // partner's station data (DXCC, state, zones, grid), which then wins over
 // what the log said; a DCL confirmation brings the DOK. Otherwise fields are
 // only filled, never overwritten, so that re-importing one's own log changes
@@ -431,12 +434,13 @@ func newQSORow(userID int64, q *awardtracker.QSO, key string) *qsoRow {
 // other's (a LoTW report may say MFSK/FT4 where the log said FT8; both are
 // DATA). A submode is otherwise only taken from a record of the same mode,
 // so that a pair like FT8/FT4, which ADIF does not allow, never arises.
-func merge(r *qsoRow, q *awardtracker.QSO, key string) bool {
+func merge(r *qsoRow, q *awardtracker.QSO, key string) (updated, linked bool) {
 	before := *r
 	own := keyField(r, q.Source)
 	if q.Source == awardtracker.SourceLog && *own == "" && r.Source != string(awardtracker.SourceLog) {
 		r.Mode, r.Submode = q.Mode, q.Submode
 	}
+	linked = *own == "" && key != ""
 	fill(own, key)
 	if q.Mode == r.Mode {
 		fill(&r.Submode, q.Submode)
@@ -473,12 +477,13 @@ func merge(r *qsoRow, q *awardtracker.QSO, key string) bool {
 	if r.FreqMHz == 0 {
 		r.FreqMHz = q.FreqMHz
 	}
-	return !rowEqual(&before, r)
+	return !rowEqual(&before, r), linked
 }
 
+// rowEqual compares the fields a user sees; the record keys are left out.
 func rowEqual(a, b *qsoRow) bool {
 	return a.StationCallsign == b.StationCallsign && a.Mode == b.Mode && a.Submode == b.Submode && a.Country == b.Country &&
-		a.PropMode == b.PropMode && a.SatName == b.SatName && a.LogKey == b.LogKey && a.LoTWKey == b.LoTWKey && a.DCLKey == b.DCLKey &&
+		a.PropMode == b.PropMode && a.SatName == b.SatName &&
 		a.State == b.State && a.Grid == b.Grid && a.DOK == b.DOK && a.DXCC == b.DXCC && a.CQZone == b.CQZone &&
 		a.ITUZone == b.ITUZone && a.FreqMHz == b.FreqMHz && a.LoTWConfirmed == b.LoTWConfirmed &&
 		a.DCLConfirmed == b.DCLConfirmed && eqPtr(a.LoTWConfirmedAt, b.LoTWConfirmedAt) && eqPtr(a.DCLConfirmedAt, b.DCLConfirmedAt)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -339,7 +340,7 @@ func TestStatsService_Stats(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := awardtracker.Stats{Total: 5, Confirmed: 4, LoTWConfirmed: 3, DCLConfirmed: 2, UniqueCallsigns: 4,
-			DXCC: awardtracker.DXCCCount{Worked: 3, Confirmed: 3}}
+			DXCC: awardtracker.DXCCCount{Worked: 3, Confirmed: 3, Deleted: 1, Award: awardtracker.DXCCAwardCount{Worked: 2, Confirmed: 2}}}
 		if st.Total != want.Total || st.Confirmed != want.Confirmed || st.LoTWConfirmed != want.LoTWConfirmed ||
 			st.DCLConfirmed != want.DCLConfirmed || st.UniqueCallsigns != want.UniqueCallsigns || st.DXCC != want.DXCC {
 			t.Errorf("got %+v, want %+v", st, want)
@@ -355,6 +356,56 @@ func TestStatsService_Stats(t *testing.T) {
 			t.Errorf("first/last = %v/%v", st.FirstQSO, st.LastQSO)
 		}
 	})
+}
+
+// TestStatsService_DXCCAgreesWithAward: the stats' DXCC award figures are
+// the dxcc award's, over a log holding every case where the log figures
+// differ from it, and the log figures keep their meaning.
+func TestStatsService_DXCCAgreesWithAward(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	u := mustUser(t, db, "N0CALL")
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	mk := func(call string, dxcc int, lotw, dcl bool, start time.Time) awardtracker.QSO {
+		q := awardtracker.QSO{StationCallsign: "N0CALL", Call: call, Start: start, Band: "20m", Mode: "CW",
+			ModeGroup: awardtracker.ModeGroupCW, DXCC: dxcc, LoTWConfirmed: lotw, DCLConfirmed: dcl}
+		if lotw {
+			q.LoTWConfirmedAt = &at
+		}
+		if dcl {
+			q.DCLConfirmedAt = &at
+		}
+		return q
+	}
+	old := time.Date(1940, 6, 1, 12, 0, 0, 0, time.UTC)
+	in := records(
+		mk("DL1A", 230, true, false, at),                    // current, LoTW: counts everywhere
+		mk("K1AB", 291, false, true, at),                    // current, DCL only: worked for the award
+		mk("Y21AB", 229, true, false, at),                   // deleted (East Germany): log figures only
+		mk("G1AB", 223, true, false, old),                   // before 1945-11-15 only: log figures only
+		mk("F1AB", 227, true, false, old),                   // confirmed before, worked after: worked for the award
+		mk("F2AB", 227, false, false, at.Add(time.Hour)),    // its QSO after 1945
+		mk("JA1AB", 339, false, false, at.Add(2*time.Hour)), // worked, not confirmed
+	)
+	if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog, in, awardtracker.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.NewStatsService(db).Stats(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (awardtracker.DXCCCount{Worked: 6, Confirmed: 5, Deleted: 1, Award: awardtracker.DXCCAwardCount{Worked: 4, Confirmed: 1}}); st.DXCC != want {
+		t.Errorf("got %+v, want %+v", st.DXCC, want)
+	}
+	progress, err := award.NewService(sqlite.NewQSOService(db)).Awards(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range progress {
+		if p.ID == awardtracker.AwardDXCC && (p.Worked != st.DXCC.Award.Worked || p.Confirmed != st.DXCC.Award.Confirmed) {
+			t.Errorf("stats say %+v, /api/awards/dxcc worked %d confirmed %d", st.DXCC.Award, p.Worked, p.Confirmed)
+		}
+	}
 }
 
 func TestQSOService_FindQSOs(t *testing.T) {
@@ -432,9 +483,13 @@ func TestSyncStateService(t *testing.T) {
 		t.Fatalf("got %+v, %v", st, err)
 	}
 	next := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st.CredentialsInvalid, st.NextAttempt, st.LastError = true, &next, "auth"
+	full := time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC)
+	st.CredentialsInvalid, st.NextAttempt, st.LastError, st.LastFullSync = true, &next, "auth", &full
 	if err := s.UpdateSyncState(ctx, st); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.SyncState(ctx, u.ID, awardtracker.SourceLoTW); err != nil || got.LastFullSync == nil || !got.LastFullSync.Equal(full) {
+		t.Errorf("LastFullSync read back as %v (%v), want %v", got.LastFullSync, err, full)
 	}
 	if list, _ := s.SyncStates(ctx, awardtracker.SourceLoTW); len(list) != 0 {
 		t.Errorf("invalid credentials listed: %+v", list)
@@ -444,7 +499,8 @@ func TestSyncStateService(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := s.SyncStates(ctx, awardtracker.SourceLoTW)
-	if len(list) != 1 || list[0].CredentialsInvalid || list[0].NextAttempt != nil || string(list[0].Credentials) != "sealed2" {
+	if len(list) != 1 || list[0].CredentialsInvalid || list[0].NextAttempt != nil || string(list[0].Credentials) != "sealed2" ||
+		list[0].LastFullSync == nil { // storing credentials again does not reset the daily limit
 		t.Errorf("after new credentials: %+v", list)
 	}
 	if err := s.UpdateSyncState(ctx, &awardtracker.SyncState{UserID: 999, Source: awardtracker.SourceDCL}); awardtracker.ErrorCode(err) != awardtracker.ENOTFOUND {

@@ -70,6 +70,7 @@ func (s *SyncStateService) UpdateSyncState(ctx context.Context, st *awardtracker
 				"last_attempt":        st.LastAttempt,
 				"next_attempt":        st.NextAttempt,
 				"last_error":          st.LastError,
+				"last_full_sync":      st.LastFullSync,
 				"updated_at":          s.db.now(),
 			})
 		updated = res.RowsAffected
@@ -105,7 +106,7 @@ func (r *syncStateRow) state() *awardtracker.SyncState {
 		UserID: r.UserID, Source: awardtracker.Source(r.Source), Credentials: r.Credentials,
 		CredentialsInvalid: r.CredentialsInvalid, Cursor: r.Cursor,
 		LastSuccess: utc(r.LastSuccess), LastAttempt: utc(r.LastAttempt), NextAttempt: utc(r.NextAttempt),
-		LastError: r.LastError,
+		LastError: r.LastError, LastFullSync: utc(r.LastFullSync),
 	}
 }
 

@@ -307,6 +307,49 @@ func (s *Syncer) Start(ctx context.Context, userID int64, src awardtracker.Sourc
 	return s.snapshot(job), nil
 }
 
+// FullSyncInterval is how often a user may ask for a full re-download of
+// their LoTW confirmations: LoTW asks clients not to fetch everything again
+// more than about daily.
+const FullSyncInterval = 24 * time.Hour
+
+// StartFull is Start for a full re-download of the user's LoTW
+// confirmations: the job ignores the stored cursor once and fetches every
+// confirmation, which recovers QSOs that an older matching rule merged away.
+// Its start is remembered in the sync state, and another one is refused with
+// ECONFLICT (carrying RetryAfter) for FullSyncInterval. A LoTW sync already
+// running is ECONFLICT too; other errors as for Start.
+func (s *Syncer) StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error) {
+	st, err := s.check(ctx, userID, awardtracker.SourceLoTW)
+	if err != nil {
+		return nil, err
+	}
+	if st.LastFullSync != nil {
+		if next, now := st.LastFullSync.Add(FullSyncInterval), s.now(); now.Before(next) {
+			return nil, &awardtracker.Error{Code: awardtracker.ECONFLICT, Err: tooSoon(next.Sub(now)),
+				Message: fmt.Sprintf("a full LoTW download ran at %s; the next one is possible from %s",
+					st.LastFullSync.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))}
+		}
+	}
+	job, err := s.claim(userID, awardtracker.SourceLoTW)
+	if err != nil {
+		return nil, err
+	}
+	s.update(job, func(j *awardtracker.SyncJob) { j.Full = true })
+	go func() {
+		defer s.wg.Done()
+		s.run(s.base, job)
+	}()
+	return s.snapshot(job), nil
+}
+
+// tooSoon is the cause of a refused full re-download: how long to wait.
+type tooSoon time.Duration
+
+func (d tooSoon) Error() string { return "syncer: full download asked for too soon" }
+
+// RetryAfter tells the HTTP layer what to put in Retry-After.
+func (d tooSoon) RetryAfter() time.Duration { return time.Duration(d) }
+
 // Sync runs a sync of the user's src now and returns its finished job, with
 // the sync's error (also in the job). If a sync of the same user and source
 // is already running it returns that job and ECONFLICT.
@@ -509,7 +552,15 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 		s.log.Warn("Stored LoTW cursor is not a past date: downloading everything again", "user", userID, "cursor", fmt.Sprintf("%.40q", st.Cursor))
 		st.Cursor = ""
 	}
-	rep, err := s.download(ctx, st)
+	dl := *st
+	if job.Full {
+		// Once, from the start; remembered (by finish, with the other
+		// bookkeeping, whatever the outcome) so that it is not repeated
+		// within FullSyncInterval.
+		dl.Cursor = ""
+		st.LastFullSync = &startedAt
+	}
+	rep, err := s.download(ctx, &dl)
 	if err != nil {
 		return err
 	}

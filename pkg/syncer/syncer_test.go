@@ -961,3 +961,106 @@ func TestSyncer_LoTWEmptyReport(t *testing.T) {
 		})
 	}
 }
+
+// A full re-download ignores the cursor once, is remembered durably, and is
+// refused (ECONFLICT with a RetryAfter) until FullSyncInterval has passed.
+func TestSyncer_LoTWFullDownload(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	uid := e.user(t, "N0CALL")
+	if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW); err != nil {
+		t.Fatal(err)
+	}
+	const cursor = "2025-09-20 01:39:22"
+	full := func(s *syncer.Syncer) (*awardtracker.SyncJob, error) {
+		t.Helper()
+		job, err := s.StartFull(ctx, uid)
+		if err != nil {
+			return nil, err
+		}
+		return s.Wait(ctx, uid, job.ID)
+	}
+	since := func() string {
+		reqs := e.lotw.Requests()
+		return reqs[len(reqs)-1].Query.Get("qso_qslsince")
+	}
+
+	e.clock.Add(time.Hour)
+	job, err := full(e.s)
+	if err != nil || !job.Full || job.Status != awardtracker.JobSucceeded || job.Fetched != 6 {
+		t.Fatalf("full job %+v, %v; want a succeeded full job that fetched all 6", job, err)
+	}
+	if got := since(); got != lotw.FirstSince {
+		t.Fatalf("full download since %q, want %q", got, lotw.FirstSince)
+	}
+	firstFull := e.clock.Now()
+	if st := e.state(t, uid, awardtracker.SourceLoTW); st.Cursor != cursor || st.LastFullSync == nil || !st.LastFullSync.Equal(firstFull) {
+		t.Fatalf("state %+v; want the cursor %s kept and the full download at %v", st, cursor, firstFull)
+	}
+	// Only once: the next ordinary sync uses the cursor again.
+	if job, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW); err != nil || job.Full || job.Fetched != 1 || since() != cursor {
+		t.Fatalf("ordinary sync after the full one: %+v, %v, since %q", job, err, since())
+	}
+
+	refused := func(s *syncer.Syncer, wait time.Duration) {
+		t.Helper()
+		n := len(e.lotw.Requests())
+		_, err := s.StartFull(ctx, uid)
+		var ra interface{ RetryAfter() time.Duration }
+		if awardtracker.ErrorCode(err) != awardtracker.ECONFLICT || !errors.As(err, &ra) || ra.RetryAfter() != wait {
+			t.Fatalf("StartFull: %v; want ECONFLICT with RetryAfter %v", err, wait)
+		}
+		if len(e.lotw.Requests()) != n {
+			t.Fatal("a refused full download reached LoTW")
+		}
+	}
+	refused(e.s, syncer.FullSyncInterval)
+	e.clock.Add(syncer.FullSyncInterval - time.Second)
+	refused(e.s, time.Second)
+
+	// Remembered in the database: a restarted service refuses too.
+	restarted, err := syncer.New(syncer.Options{
+		QSOs: e.qsos, States: e.states,
+		LoTW: lotw.New(lotw.Options{URL: e.lotw.URL, Version: "test"}),
+		Box:  mustBox(t), Registerer: prometheus.NewRegistry(), Now: e.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Close(ctx)
+	refused(restarted, time.Second)
+
+	e.clock.Add(time.Second)
+	if job, err := full(restarted); err != nil || !job.Full || job.Fetched != 6 {
+		t.Fatalf("full job a day later: %+v, %v", job, err)
+	}
+
+	// A sync already running is a conflict, not a second download.
+	e.lotw.SetGenerated(lotwLogin, 300, lotwtest.Generated)
+	gate := e.lotw.Drip(8 << 10)
+	running, err := e.s.Start(ctx, uid, awardtracker.SourceLoTW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate <- struct{}{}
+	e.clock.Add(syncer.FullSyncInterval)
+	if _, err := e.s.StartFull(ctx, uid); awardtracker.ErrorCode(err) != awardtracker.ECONFLICT {
+		t.Fatalf("StartFull while a sync runs: %v, want ECONFLICT", err)
+	}
+	close(gate)
+	if _, err := e.s.Wait(ctx, uid, running.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustBox(t *testing.T) *secret.Box {
+	t.Helper()
+	box, err := secret.NewBox(secretsKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
