@@ -52,7 +52,10 @@ func keyField(r *qsoRow, src awardtracker.Source) *string {
 //	<unix start>|<s or m>|STATION|CALL|BAND|MODE|PROP_MODE|SAT_NAME
 //
 // "s" says the start has seconds, "m" that it was logged to the minute.
-// SAT_NAME comes last so that a '|' in it cannot shift the other fields.
+// SAT_NAME comes last so that a '|' in it cannot shift the other fields. A
+// '|' in a callsign (never valid, but not refused) would shift them: such a
+// record is then not recognised as a duplicate and stays a QSO of its own,
+// so nothing is lost.
 // A hand-written format rather than JSON: one short string per record that
 // migrate's SQL can build too (keySQL) and parseKey reads without
 // allocating, which keeps the import's index small and fast.
