@@ -106,6 +106,23 @@ func TestMigrate_RecordKeys(t *testing.T) {
 	if _, n, _ := s.FindQSOs(ctx, 1, awardtracker.QSOFilter{}); n != 5 {
 		t.Errorf("%d QSOs at the end, want 5", n)
 	}
+	// A full LoTW download sends both YO9HP confirmations again: each goes
+	// to its own QSO, so the restored one is confirmed too.
+	lotwRecs := []awardtracker.QSO{ownLog[0], ownLog[1]}
+	for i := range lotwRecs {
+		lotwRecs[i].LoTWConfirmed, lotwRecs[i].LoTWConfirmedAt = true, &confirmedAt
+	}
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, records(lotwRecs...), awardtracker.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 0 || res.Updated != 1 || res.Duplicates != 1 {
+		t.Errorf("full LoTW download: got %+v, want the restored QSO confirmed (1 updated) and 1 duplicate", res)
+	}
+	yo, _, err := s.FindQSOs(ctx, 1, awardtracker.QSOFilter{Call: "YO9HP"})
+	if err != nil || len(yo) != 2 || !yo[0].LoTWConfirmed || !yo[1].LoTWConfirmed {
+		t.Errorf("YO9HP QSOs %+v, %v; want 2, both confirmed", yo, err)
+	}
 
 	// Opening the upgraded database again changes nothing.
 	db.Close()
