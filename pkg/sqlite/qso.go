@@ -270,8 +270,15 @@ func mergeBatch(b bulk, items []mergeItem, res *awardtracker.ImportResult) error
 	for _, r := range changed {
 		args = append(args, mergeValues(r, now)...)
 	}
-	return b.exec(mergeUpdate(len(changed)), args...)
+	stmt := mergeSQL
+	if len(changed) != insertBatch {
+		stmt = mergeUpdate(len(changed))
+	}
+	return b.exec(stmt, args...)
 }
+
+// mergeSQL caches the UPDATE of a full batch.
+var mergeSQL = mergeUpdate(insertBatch)
 
 // bulk runs an import's large statements (200 rows, up to 5,600 bound
 // values) on the transaction's connection directly. GORM's statement
