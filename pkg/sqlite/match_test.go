@@ -262,3 +262,32 @@ func TestQSOService_Import_Merge(t *testing.T) {
 		})
 	}
 }
+
+// TestQSOService_Import_FullBatches confirms more QSOs than two batches
+// hold, so that full batches (with their cached statements) and a partial
+// one are both written.
+func TestQSOService_Import_FullBatches(t *testing.T) {
+	const n = 450
+	t0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	own := make([]awardtracker.QSO, n)
+	for i := range own {
+		own[i] = yo9hp(t0.Add(time.Duration(i) * time.Hour))
+	}
+	im := newImporter(t)
+	im.want(im.run(awardtracker.SourceLog, own...), n, 0, 0)
+	confirmations := make([]awardtracker.QSO, n)
+	for i := range confirmations {
+		confirmations[i] = lotwConfirmed(own[i])
+	}
+	im.want(im.run(awardtracker.SourceLoTW, confirmations...), 0, n, 0)
+	im.want(im.run(awardtracker.SourceLoTW, confirmations...), 0, 0, n)
+	qs := im.qsos()
+	if len(qs) != n {
+		t.Fatalf("%d QSOs, want %d", len(qs), n)
+	}
+	for i, q := range qs {
+		if !q.LoTWConfirmed || !q.Start.Equal(own[i].Start) {
+			t.Fatalf("QSO %d = %+v, want the own QSO at %v confirmed", i, q, own[i].Start)
+		}
+	}
+}
