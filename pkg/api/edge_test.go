@@ -8,10 +8,11 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 )
 
 // The tests in this file hold the HTTP edge to what a client may expect of
@@ -27,7 +28,7 @@ func TestImport_TruncatedMultipart(t *testing.T) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("file", "own-log.adi")
-	b, err := os.ReadFile("testdata/own-log.adi")
+	b, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 )
 
 // diskFull makes every write of this process to a regular file fail, as a
@@ -108,7 +109,7 @@ func TestWrites_DatabaseGone(t *testing.T) {
 	s := newTestServer(t, options{})
 	tok := s.register("N0CALL")
 	path := s.dbPath()
-	own, err := os.ReadFile(filepath.Join("testdata", "own-log.adi"))
+	own, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

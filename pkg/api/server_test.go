@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/api"
 	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/award"
@@ -162,7 +162,7 @@ func (s *testServer) register(call string) string {
 
 func (s *testServer) importFile(token, source, name string) awardtracker.ImportResult {
 	s.t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := adiftest.ReadFile(name)
 	if err != nil {
 		s.t.Fatal(err)
 	}

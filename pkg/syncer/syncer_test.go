@@ -3,7 +3,6 @@ package syncer_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 	"github.com/awardtracker/awardtracker/pkg/dcl/dcltest"
@@ -160,10 +160,10 @@ func (e *env) user(t testing.TB, call string) int64 {
 	return u.ID
 }
 
-// importOwnLog imports testdata/own-log.adi (12 QSOs, none confirmed).
+// importOwnLog imports adiftest's own-log.adi (12 QSOs, none confirmed).
 func (e *env) importOwnLog(t testing.TB, userID int64) {
 	t.Helper()
-	f, err := os.Open("testdata/own-log.adi")
+	f, err := adiftest.FS.Open("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}
