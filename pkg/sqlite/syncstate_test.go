@@ -5,10 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -103,40 +100,4 @@ func TestSyncStateService_DeleteCredentials(t *testing.T) {
 			t.Fatalf("scheduler list %+v, %v; want empty", list, err)
 		}
 	})
-}
-
-// TestQueryNames: each query label names one statement. The statistics'
-// read of every source's last sync and the read of one source's sync state
-// are different queries, so a slow one must not hide behind the other's
-// name in the query metrics and alerts.
-func TestQueryNames(t *testing.T) {
-	ctx := context.Background()
-	tr := perf.New(prometheus.NewRegistry(), perf.Options{})
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"), sqlite.Options{Tracker: tr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	u := mustUser(t, db, "N0AAA")
-	count := func(name string) int64 {
-		st, _ := tr.Stats(name)
-		return st.Count
-	}
-
-	if _, err := sqlite.NewStatsService(db).Stats(ctx, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := count("sync_state_get"); got != 0 {
-		t.Errorf("Stats ran %d sync_state_get queries, want 0", got)
-	}
-	if got := count("stats_last_sync"); got != 1 {
-		t.Errorf("Stats ran %d stats_last_sync queries, want 1", got)
-	}
-
-	if _, err := sqlite.NewSyncStateService(db).SyncState(ctx, u.ID, awardtracker.SourceLoTW); awardtracker.ErrorCode(err) != awardtracker.ENOTFOUND {
-		t.Fatalf("SyncState: %v, want ENOTFOUND", err)
-	}
-	if got := count("sync_state_get"); got != 1 {
-		t.Errorf("SyncState ran %d sync_state_get queries, want 1", got)
-	}
 }
