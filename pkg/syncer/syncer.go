@@ -395,12 +395,6 @@ func (s *Syncer) Wait(ctx context.Context, userID int64, id string) (*awardtrack
 	}
 }
 
-func (s *Syncer) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
 func (s *Syncer) activeJob(userID int64, src awardtracker.Source) *awardtracker.SyncJob {
 	s.mu.Lock()
 	defer s.mu.Unlock()
