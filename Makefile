@@ -65,7 +65,7 @@ test: tools vet
 
 .PHONY: bench
 bench:
-	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync; about 5 minutes)"
+	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync, export; about 4 minutes once built)"
 	BENCHSTAT_VERSION=$(BENCHSTAT_VERSION) ./scripts/bench.sh $(BENCH_ARGS)
 
 .PHONY: load
