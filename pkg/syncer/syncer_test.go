@@ -24,6 +24,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/secret"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 	"github.com/awardtracker/awardtracker/pkg/syncer"
+	"iter"
 )
 
 const (
@@ -106,6 +107,9 @@ type envOptions struct {
 	concurrency int
 	timeout     time.Duration
 	noBox       bool
+	// wrapQSOs, if set, wraps the QSO service the syncer writes through
+	// (the env's own helpers keep using the real one).
+	wrapQSOs func(awardtracker.QSOService) awardtracker.QSOService
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -136,8 +140,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.lotwURL != nil {
 		lotwURL = o.lotwURL(e.lotw)
 	}
+	var syncQSOs awardtracker.QSOService = e.qsos
+	if o.wrapQSOs != nil {
+		syncQSOs = o.wrapQSOs(e.qsos)
+	}
 	e.s, err = syncer.New(syncer.Options{
-		QSOs: e.qsos, States: e.states,
+		QSOs: syncQSOs, States: e.states,
 		LoTW: lotw.New(lotw.Options{URL: lotwURL, Version: "test", IdleTimeout: o.lotwIdle,
 			MaxReportBytes: o.lotwMaxReport, SpoolDir: o.spoolDir, Now: e.clock.Now}),
 		DCL: dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
@@ -771,24 +779,61 @@ func TestSyncer_Jobs(t *testing.T) {
 	}
 }
 
-// Close cancels a running sync: its transaction rolls back and the cursor stays.
+// pausingImport is the real QSO service with an import stream that stops
+// after n records, inside the import's transaction (the storage pulls the
+// stream inside it), says so on paused, and goes on only when the import's
+// context ends. The LoTW client spools a whole report before the import
+// starts, so a slow download can no longer keep an import open; this can.
+type pausingImport struct {
+	awardtracker.QSOService
+	n      int
+	paused chan struct{}
+}
+
+func (p *pausingImport) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
+	paused := func(yield func(awardtracker.ImportRecord, error) bool) {
+		i := 0
+		for rec, err := range records {
+			if i == p.n {
+				close(p.paused)
+				<-ctx.Done()
+			}
+			i++
+			if !yield(rec, err) {
+				return
+			}
+		}
+	}
+	return p.QSOService.ImportQSOs(ctx, userID, src, paused, opts)
+}
+
+// Close cancels a running sync inside its import transaction: the batches
+// already written roll back and the cursor stays.
 func TestSyncer_Close(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, envOptions{})
+	// 500 records: two full INSERT batches (sqlite's insertBatch is 200)
+	// are written in the transaction when the import pauses.
+	pause := &pausingImport{n: 500, paused: make(chan struct{})}
+	e := newEnv(t, envOptions{wrapQSOs: func(q awardtracker.QSOService) awardtracker.QSOService {
+		pause.QSOService = q
+		return pause
+	}})
 	uid := e.user(t, "N0CALL")
 	e.importOwnLog(t, uid)
 	if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
 		t.Fatal(err)
 	}
 	e.lotw.SetGenerated(lotwLogin, 2000, lotwtest.Generated)
-	gate := e.lotw.Drip(32 << 10)
 	before := e.qsoList(t, uid)
 
 	job, err := e.s.Start(ctx, uid, awardtracker.SourceLoTW)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate <- struct{}{} // two chunks are out: the import is consuming records
+	<-pause.paused
+	if during := e.qsoList(t, uid); len(during) != len(before) {
+		t.Fatalf("%d QSOs visible while the import is open, want the %d from before (uncommitted)", len(during), len(before))
+	}
 	if err := e.s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
