@@ -160,8 +160,8 @@ type cacheView struct {
 
 func (s *Server) handleCacheView(c echo.Context) error {
 	var out []cacheView
-	for _, cs := range []CacheStats{s.cfg.StatsCache, s.cfg.AwardCache} {
-		st := cs.Stats()
+	for _, cs := range []CacheCounters{s.cfg.StatsCache, s.cfg.AwardCache} {
+		st := cs.Counters()
 		v := cacheView{Name: st.Name, Size: st.Size, Valid: st.Valid, Expired: st.Expired, Hits: st.Hits,
 			Misses: st.Misses, Invalidations: st.Invalidations, Evictions: st.Evictions, TTLMs: st.TTL.Milliseconds()}
 		if st.Hits+st.Misses > 0 {

@@ -111,7 +111,7 @@ func healthPerf(sum perf.Summary) *healthPerformance {
 	return p
 }
 
-func healthCaches(st, aw cache.Stats) *healthCache {
+func healthCaches(st, aw cache.Counters) *healthCache {
 	hits, misses := st.Hits+aw.Hits, st.Misses+aw.Misses
 	rate := 0
 	if hits+misses > 0 {
@@ -190,7 +190,7 @@ func (s *Server) healthDetails() (*healthPerformance, *healthCache) {
 	defer s.detailsMu.Unlock()
 	if s.detailsAt.IsZero() || time.Since(s.detailsAt) >= detailsMaxAge {
 		s.perfDetails = healthPerf(s.cfg.Tracker.Summary())
-		s.cacheDetails = healthCaches(s.cfg.StatsCache.Stats(), s.cfg.AwardCache.Stats())
+		s.cacheDetails = healthCaches(s.cfg.StatsCache.Counters(), s.cfg.AwardCache.Counters())
 		s.detailsAt = time.Now()
 	}
 	return s.perfDetails, s.cacheDetails

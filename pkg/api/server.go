@@ -47,9 +47,9 @@ type Invalidator interface {
 	InvalidateAll(reason string)
 }
 
-// CacheStats reports one cache's counters for /api/health.
-type CacheStats interface {
-	Stats() cache.Stats
+// CacheCounters reports one cache's counters for /api/health.
+type CacheCounters interface {
+	Counters() cache.Counters
 }
 
 // Pinger checks that the database answers.
@@ -66,8 +66,8 @@ type Config struct {
 	Awards      awardtracker.AwardService
 	Syncer      Syncer
 	Invalidator Invalidator
-	StatsCache  CacheStats
-	AwardCache  CacheStats
+	StatsCache  CacheCounters
+	AwardCache  CacheCounters
 	Tracker     *perf.Tracker
 	DB          Pinger
 

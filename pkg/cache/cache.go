@@ -3,7 +3,7 @@
 // for one key into a single load, and a generation counter keeps a load that
 // raced with an invalidation from writing its stale value back. Every lookup,
 // load, invalidation and expiry is counted; the counts are exported as
-// Prometheus metrics and returned by Stats for the health endpoint.
+// Prometheus metrics and returned by Counters for the health endpoint.
 //
 // It does not know when data changes: whoever writes QSOs (the import handler,
 // the syncer, the delete handler, the operator endpoint) must call an
@@ -358,9 +358,10 @@ func (c *Cache[V]) InvalidateAll(reason string) {
 	c.ctr.invalidations[reasonIndex(reason)].Add(1)
 }
 
-// Stats is a snapshot of a cache's contents and counters. The counters are
-// the values of the cache's metrics.
-type Stats struct {
+// Counters is a snapshot of a cache's contents and counters. The counters
+// are the values of the cache's metrics. (Not "Stats": that is the domain's
+// word for a user's QSO statistics, which one of these caches holds.)
+type Counters struct {
 	Name    string
 	Size    int // items, including expired ones not swept yet
 	Valid   int // items that have not expired
@@ -380,19 +381,19 @@ type Stats struct {
 }
 
 // HitRatio returns Hits / (Hits + Misses), 0 before the first lookup.
-func (s Stats) HitRatio() float64 {
+func (s Counters) HitRatio() float64 {
 	if s.Hits+s.Misses == 0 {
 		return 0
 	}
 	return float64(s.Hits) / float64(s.Hits+s.Misses)
 }
 
-// Stats returns the cache's current numbers. It copies the item map to count
-// valid items: meant for the health endpoint, not for hot paths.
-func (c *Cache[V]) Stats() Stats {
+// Counters returns the cache's current numbers. It copies the item map to
+// count valid items: meant for the health endpoint, not for hot paths.
+func (c *Cache[V]) Counters() Counters {
 	size := c.items.ItemCount()
 	valid := min(len(c.items.Items()), size)
-	s := Stats{
+	s := Counters{
 		Name:               c.name,
 		Size:               size,
 		Valid:              valid,

@@ -36,10 +36,10 @@ func TestInvalidator(t *testing.T) {
 		if s1, s2, a1, a2 := fs.callsOf(1), fs.callsOf(2), fa.callsOf(1), fa.callsOf(2); s1 != 2 || a1 != 2 || s2 != 1 || a2 != 1 {
 			t.Errorf("inner calls (stats 1, 2, awards 1, 2) = %d, %d, %d, %d, want 2, 1, 2, 1", s1, s2, a1, a2)
 		}
-		if n := inv.stats.Stats().Invalidations; n != 1 {
+		if n := inv.stats.Counters().Invalidations; n != 1 {
 			t.Errorf("stats invalidations = %d, want 1", n)
 		}
-		if n := inv.awards.Stats().Invalidations; n != 1 {
+		if n := inv.awards.Counters().Invalidations; n != 1 {
 			t.Errorf("award invalidations = %d, want 1", n)
 		}
 	})

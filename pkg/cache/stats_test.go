@@ -9,7 +9,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
-// fakeStats counts calls per user and answers Stats{Total: userID}, or err.
+// fakeStats counts calls per user and answers Counters{Total: userID}, or err.
 type fakeStats struct {
 	mu    sync.Mutex
 	calls map[int64]int
@@ -51,7 +51,7 @@ func TestStatsService_Stats(t *testing.T) {
 				t.Errorf("inner calls for %d = %d, want 1", id, n)
 			}
 		}
-		checkStats(t, c.Stats(), Stats{Size: 4, Valid: 4, Hits: 4, Misses: 4, Loads: 4})
+		checkCounters(t, c.Counters(), Counters{Size: 4, Valid: 4, Hits: 4, Misses: 4, Loads: 4})
 		// The decorator's keys are the Invalidator's keys.
 		if _, ok := c.lookup(userKey(12345)); !ok {
 			t.Errorf("no entry under key %q", userKey(12345))
