@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"bytes"
+	"encoding/json"
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -25,6 +27,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 	"github.com/awardtracker/awardtracker/pkg/syncer"
 	"iter"
+	"log/slog"
 )
 
 const (
@@ -110,6 +113,7 @@ type envOptions struct {
 	// wrapQSOs, if set, wraps the QSO service the syncer writes through
 	// (the env's own helpers keep using the real one).
 	wrapQSOs func(awardtracker.QSOService) awardtracker.QSOService
+	logger   *slog.Logger
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -150,7 +154,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 			MaxReportBytes: o.lotwMaxReport, SpoolDir: o.spoolDir, Now: e.clock.Now}),
 		DCL: dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
 		Box: box, Invalidator: e.inv, Registerer: e.reg, Now: e.clock.Now,
-		Concurrency: o.concurrency, Timeout: o.timeout,
+		Concurrency: o.concurrency, Timeout: o.timeout, Logger: o.logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -1108,4 +1112,40 @@ func mustBox(t *testing.T) *secret.Box {
 		t.Fatal(err)
 	}
 	return box
+}
+
+// TestSyncer_LogKeys: the syncer's lines name the user under user_id, the
+// key every package logs a user under, so one query finds a user's lines.
+func TestSyncer_LogKeys(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	e := newEnv(t, envOptions{logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	uid := e.user(t, "N0CALL")
+	if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		for _, key := range []string{"user", "uid", "userID", "userId"} {
+			if _, ok := rec[key]; ok {
+				t.Errorf("log line %q names the user under %q, want user_id", line, key)
+			}
+		}
+		if rec["msg"] == "Sync done" {
+			found = true
+			if got := rec["user_id"]; got != float64(uid) {
+				t.Errorf("Sync done: user_id %v, want %d", got, uid)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no Sync done line in:\n%s", logs.String())
+	}
 }
