@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,26 +102,7 @@ func newTestServer(t testing.TB, o options) *testServer {
 // do sends a request and returns the status and body.
 func (s *testServer) do(method, path, token string, body io.Reader, header ...string) (int, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.URL()+path, body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	return send(s.t, s.URL(), method, path, token, body, header...)
 }
 
 func (s *testServer) json(method, path, token string, in any, wantStatus int, out any) {

@@ -1,0 +1,313 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/awardtracker/awardtracker/pkg/api"
+	"github.com/awardtracker/awardtracker/pkg/auth"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/mock"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+)
+
+var _ api.Syncer = (*mock.Syncer)(nil)
+
+// mockServer is the HTTP layer alone: pkg/api's Server over pkg/mock's
+// services on 127.0.0.1, for tests of status mapping, error bodies, routes
+// and JSON decoding. There is no SQLite, and no bcrypt on the request path
+// (tokens are signed directly; only register and login hash, at the lowest
+// cost). What a test's requests reach, it sets: a method whose function is
+// not set panics, which the server answers with a 500.
+type mockServer struct {
+	*api.Server
+	t    testing.TB
+	auth *auth.Service
+
+	Users  mock.UserService
+	QSOs   mock.QSOService
+	Stats  mock.StatsService
+	Awards mock.AwardService
+	Syncer mock.Syncer
+
+	mu    sync.Mutex
+	users map[int64]*awardtracker.User // what FindUserByID answers
+	pings []error                      // what the next pings answer (nil: success)
+}
+
+func newMockServer(t testing.TB) *mockServer {
+	t.Helper()
+	s := &mockServer{t: t, users: map[int64]*awardtracker.User{}}
+	s.Users.FindUserByIDFn = func(_ context.Context, id int64) (*awardtracker.User, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if u, ok := s.users[id]; ok {
+			return u, nil
+		}
+		return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "no user %d", id)
+	}
+	a, err := auth.NewService(&s.Users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.auth = a
+	reg := prometheus.NewRegistry()
+	cm := cache.NewMetrics(reg)
+	statsCache := cache.New[*awardtracker.Stats]("stats", time.Minute, cm)
+	awardCache := cache.New[[]awardtracker.AwardProgress]("award", time.Minute, cm)
+	srv, err := api.NewServer(api.Config{
+		Auth: a, Users: &s.Users, QSOs: &s.QSOs, Stats: &s.Stats, Awards: &s.Awards, Syncer: &s.Syncer,
+		Invalidator: cache.NewInvalidator(statsCache, awardCache),
+		StatsCache:  statsCache, AwardCache: awardCache,
+		Tracker: perf.New(reg, perf.Options{}), DB: pingFunc(s.ping), PingCacheTTL: -1,
+		Registerer: reg, Gatherer: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	s.Server = srv
+	return s
+}
+
+// pingFunc is a database ping for api.Config.DB.
+type pingFunc func(context.Context) error
+
+func (f pingFunc) Ping(ctx context.Context) error { return f(ctx) }
+
+func (s *mockServer) ping(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pings) == 0 {
+		return nil
+	}
+	err := s.pings[0]
+	s.pings = s.pings[1:]
+	return err
+}
+
+// user makes a user that tokens can be verified for, and returns a token.
+func (s *mockServer) user(id int64, callsign string) string {
+	s.t.Helper()
+	u := &awardtracker.User{ID: id, Callsign: callsign}
+	s.mu.Lock()
+	s.users[id] = u
+	s.mu.Unlock()
+	tok, err := s.auth.Token(u)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return tok
+}
+
+// do sends a request and returns the status and body.
+func (s *mockServer) do(method, path, token string, body io.Reader, header ...string) (int, []byte) {
+	s.t.Helper()
+	return send(s.t, s.URL(), method, path, token, body, header...)
+}
+
+// send sends a request to base+path with an optional bearer token and
+// header pairs, and returns the status and body.
+func send(t testing.TB, base, method, path, token string, body io.Reader, header ...string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// TestErrorStatus: every domain error code a service returns becomes its
+// one HTTP status, with a body of the code and the caller-safe message;
+// what is not a domain error is a 500 that shows none of its text.
+func TestErrorStatus(t *testing.T) {
+	s := newMockServer(t)
+	tok := s.user(1, "N0ERR")
+	cause := errors.New("disk I/O error at /var/lib/secret-path")
+	for _, tc := range []struct {
+		err    error
+		status int
+		code   awardtracker.Code
+		msg    string
+	}{
+		{awardtracker.Errorf(awardtracker.EINVALID, "bad band %q", "21m"), 400, awardtracker.EINVALID, `bad band "21m"`},
+		{awardtracker.Errorf(awardtracker.ENOTFOUND, "no such QSO"), 404, awardtracker.ENOTFOUND, "no such QSO"},
+		{awardtracker.Errorf(awardtracker.ECONFLICT, "taken"), 409, awardtracker.ECONFLICT, "taken"},
+		{awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "no"), 401, awardtracker.EUNAUTHORIZED, "no"},
+		{awardtracker.Errorf(awardtracker.EFORBIDDEN, "not yours"), 403, awardtracker.EFORBIDDEN, "not yours"},
+		{awardtracker.Errorf(awardtracker.ETOOLARGE, "too big"), 413, awardtracker.ETOOLARGE, "too big"},
+		{awardtracker.Errorf(awardtracker.ETOOMANY, "slow down"), 429, awardtracker.ETOOMANY, "slow down"},
+		// The cause stays in the log; the caller sees the message.
+		{fmt.Errorf("stats: %w", awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unavailable", cause)), 503, awardtracker.EUNAVAILABLE, "database unavailable"},
+		{awardtracker.Errorf(awardtracker.EINTERNAL, "bug"), 500, awardtracker.EINTERNAL, "bug"},
+		{cause, 500, awardtracker.EINTERNAL, "internal error"},
+		{fmt.Errorf("query: %w", context.DeadlineExceeded), 503, awardtracker.EUNAVAILABLE, "timed out, try again"},
+	} {
+		t.Run(string(tc.code)+"/"+tc.msg, func(t *testing.T) {
+			s.Stats.StatsFn = func(context.Context, int64) (*awardtracker.Stats, error) { return nil, tc.err }
+			st, body := s.do("GET", "/api/qsos/stats", tok, nil)
+			var e struct {
+				Error string            `json:"error"`
+				Code  awardtracker.Code `json:"code"`
+			}
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatalf("body %s: %v", body, err)
+			}
+			if st != tc.status || e.Code != tc.code || e.Error != tc.msg {
+				t.Errorf("got %d %s, want %d {%q, %q}", st, body, tc.status, tc.msg, tc.code)
+			}
+			if strings.Contains(string(body), "secret-path") {
+				t.Errorf("body %s shows the cause", body)
+			}
+		})
+	}
+}
+
+// TestQSOIndex_BadQuery: a malformed list query is refused before the
+// storage is asked (FindQSOs is not set: calling it would be a 500).
+func TestQSOIndex_BadQuery(t *testing.T) {
+	s := newMockServer(t)
+	tok := s.user(1, "N0LIST")
+	for _, bad := range []string{"limit=0", "limit=x", "limit=5000", "offset=-1", "confirmed=maybe", "band=21m"} {
+		if st, body := s.do("GET", "/api/qsos?"+bad, tok, nil); st != 400 {
+			t.Errorf("?%s: %d (%s), want 400", bad, st, body)
+		}
+	}
+	var got awardtracker.QSOFilter
+	s.QSOs.FindQSOsFn = func(_ context.Context, userID int64, f awardtracker.QSOFilter) ([]awardtracker.QSO, int, error) {
+		if userID != 1 {
+			t.Errorf("FindQSOs for user %d, want 1", userID)
+		}
+		got = f
+		return []awardtracker.QSO{}, 0, nil
+	}
+	if st, body := s.do("GET", "/api/qsos?band=17M&mode=ft8&limit=5", tok, nil); st != 200 || string(body) != `{"qsos":[],"total":0}`+"\n" {
+		t.Fatalf("good query: %d %q", st, body)
+	}
+	if got.Band != "17m" || got.Limit != 5 {
+		t.Errorf("filter %+v, want band 17m (normalised), limit 5", got)
+	}
+}
+
+// retryLater is a refusal that says when to ask again, as the syncer's
+// once-a-day full re-download does.
+type retryLater struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryLater) Error() string             { return e.err.Error() }
+func (e *retryLater) Unwrap() error             { return e.err }
+func (e *retryLater) RetryAfter() time.Duration { return e.after }
+
+// TestSyncRoutes: the sync and credential routes pass the caller's user,
+// source and body to the syncer and map its answers.
+func TestSyncRoutes(t *testing.T) {
+	s := newMockServer(t)
+	tok := s.user(7, "N0SYNC")
+	queued := func(src awardtracker.Source, full bool) *awardtracker.SyncJob {
+		return &awardtracker.SyncJob{ID: "job-1", UserID: 7, Source: src, Status: awardtracker.JobQueued, Full: full}
+	}
+	s.Syncer.StartFn = func(_ context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error) {
+		if userID != 7 {
+			t.Errorf("Start for user %d, want 7", userID)
+		}
+		return queued(src, false), nil
+	}
+	s.Syncer.StartFullFn = func(context.Context, int64) (*awardtracker.SyncJob, error) {
+		return nil, &retryLater{awardtracker.Errorf(awardtracker.ECONFLICT, "a full re-download ran less than a day ago"), 90*time.Second + time.Millisecond}
+	}
+	s.Syncer.JobFn = func(userID int64, id string) (*awardtracker.SyncJob, error) {
+		return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "sync job %q not found", id)
+	}
+	var creds [2]string
+	s.Syncer.SetLoTWCredentialsFn = func(_ context.Context, userID int64, username, password string) error {
+		creds = [2]string{username, password}
+		return nil
+	}
+
+	t.Run("Start", func(t *testing.T) {
+		req, err := http.NewRequest("POST", s.URL()+"/api/sync/dcl", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var job awardtracker.SyncJob
+		if err := json.NewDecoder(resp.Body).Decode(&job); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 202 || resp.Header.Get("Location") != "/api/sync/jobs/job-1" || job.Source != awardtracker.SourceDCL || job.Status != awardtracker.JobQueued {
+			t.Errorf("got %d, Location %q, job %+v; want 202, /api/sync/jobs/job-1, a queued dcl job", resp.StatusCode, resp.Header.Get("Location"), job)
+		}
+	})
+	t.Run("ErrFullTooSoon", func(t *testing.T) {
+		req, err := http.NewRequest("POST", s.URL()+"/api/sync/lotw?full=true", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 409 || resp.Header.Get("Retry-After") != "91" {
+			t.Errorf("got %d, Retry-After %q; want 409, 91 (rounded up)", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	})
+	t.Run("ErrBadQuery", func(t *testing.T) {
+		// Refused before the syncer is asked.
+		for _, path := range []string{"/api/sync/lotw?full=maybe", "/api/sync/dcl?full=true"} {
+			if st, body := s.do("POST", path, tok, nil); st != 400 {
+				t.Errorf("%s: %d %s, want 400", path, st, body)
+			}
+		}
+	})
+	t.Run("ErrJobNotFound", func(t *testing.T) {
+		if st, body := s.do("GET", "/api/sync/jobs/nope", tok, nil); st != 404 || !strings.Contains(string(body), `"code":"not_found"`) {
+			t.Errorf("got %d %s, want 404 not_found", st, body)
+		}
+	})
+	t.Run("Credentials", func(t *testing.T) {
+		st, body := s.do("PUT", "/api/me/lotw", tok, strings.NewReader(`{"username":"n0sync","password":"p&ss word"}`), "Content-Type", "application/json")
+		if st != 204 || creds != [2]string{"n0sync", "p&ss word"} {
+			t.Errorf("got %d %s, syncer saw %q; want 204 and the body's login", st, body, creds)
+		}
+	})
+}
