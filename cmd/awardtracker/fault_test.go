@@ -360,7 +360,8 @@ func scrape(t *testing.T, url string) string {
 }
 
 // TestGracefulShutdown: SIGTERM lets an in-flight request finish, stops a
-// running sync (rolled back, nothing applied) and exits 0.
+// sync whose import is writing inside its transaction (rolled back,
+// nothing applied) and exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -368,16 +369,21 @@ func TestGracefulShutdown(t *testing.T) {
 	fake := lotwtest.NewServer()
 	defer fake.Close()
 	fake.AddAccount("n0call", "lotw-pass")
-	fake.SetGenerated("n0call", 5000, lotwtest.Generated)
-	gate := fake.Drip(16 << 10)
-	defer close(gate)
+	fake.SetGenerated("n0call", 20_000, lotwtest.Generated)
 	dbPath := filepath.Join(t.TempDir(), "term.db")
-	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)
+	// The query delay stretches the sync's import (100 batches of 200
+	// inserts) to seconds, so that SIGTERM lands inside its transaction.
+	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey, "--debug.query-delay=20ms")
 	tok := register(t, c.URL, "N0CALL")
 	call(t, "PUT", c.URL+"/api/me/lotw", tok, map[string]string{"username": "n0call", "password": "lotw-pass"}, nil)
+	walBefore := fileSize(dbPath + "-wal")
 	var job awardtracker.SyncJob
 	call(t, "POST", c.URL+"/api/sync/lotw", tok, nil, &job)
-	waitFor(t, "the sync to start downloading", func() bool { return fake.BytesSent() > 0 })
+	// The report is spooled whole before the import starts (a drip-fed
+	// download would be cancelled before any transaction began); the
+	// import then writes inside its transaction, spilling pages to the
+	// write-ahead log.
+	waitFor(t, "the sync's import to write", func() bool { return fileSize(dbPath+"-wal") > walBefore+1<<20 })
 
 	// An import whose body is still arriving when SIGTERM comes.
 	var file bytes.Buffer
@@ -411,6 +417,9 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, c.logs.String())
+	}
+	if logs := c.logs.String(); !strings.Contains(logs, "Sync failed") || !strings.Contains(logs, "context canceled") {
+		t.Errorf("the shutdown did not stop the sync; logs:\n%s", logs)
 	}
 
 	c = startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)
