@@ -17,6 +17,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -40,18 +41,18 @@ type StackOptions struct {
 // collectors, query tracking on every SQL statement, the caches with their
 // metrics, the rate limiters, and the HTTP API.
 type Stack struct {
-	Registry    *prometheus.Registry
-	Tracker     *perf.Tracker
-	DB          *sqlite.DB
-	Users       *sqlite.UserService
-	QSOs        *sqlite.QSOService
-	Auth        *auth.Service
-	StatsCache  *cache.Cache[*awardtracker.Stats]
-	AwardCache  *cache.Cache[[]awardtracker.AwardProgress]
-	Stats       *cache.StatsService
-	Awards      *cache.AwardService
-	Invalidator *cache.Invalidator
-	Server      *api.Server
+	Registry   *prometheus.Registry
+	Tracker    *perf.Tracker
+	DB         *sqlite.DB
+	Users      *sqlite.UserService
+	QSOs       *sqlite.QSOService
+	Auth       *auth.Service
+	StatsCache *cache.Cache[*awardtracker.Stats]
+	AwardCache *cache.Cache[[]awardtracker.AwardProgress]
+	Stats      *cache.StatsService
+	Awards     *cache.AwardService
+	Caches     *cache.Caches
+	Server     *api.Server
 }
 
 // NewStack opens (or creates) the database and builds the stack. The
@@ -96,7 +97,8 @@ func NewStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 	}
 	s.Stats = cache.NewStatsService(sqlite.NewStatsService(db), s.StatsCache)
 	s.Awards = cache.NewAwardService(award.NewService(qsos), s.AwardCache)
-	s.Invalidator = cache.NewInvalidator(s.StatsCache, s.AwardCache)
+	s.Caches = cache.NewCaches(s.StatsCache, s.AwardCache)
+	writes := cache.NewQSOService(qsos, s.Caches)
 	// The rate limiters run as in production, but with a rate no benchmark
 	// reaches: their cost is part of every request, their refusals would
 	// not be (production allows 20 requests/s per client address, and wrk
@@ -107,8 +109,8 @@ func NewStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 	}
 	s.Server, err = api.NewServer(api.Config{
 		APILimit: limit("api"), AuthLimit: limit("auth"), HealthLimit: limit("health"),
-		Auth: authSvc, Users: users, QSOs: qsos, Stats: s.Stats, Awards: s.Awards,
-		Invalidator: s.Invalidator, StatsCache: s.StatsCache, AwardCache: s.AwardCache, Tracker: tracker, DB: db,
+		Auth: authSvc, Users: users, QSOs: writes, Imports: importer.New(writes, ""), Stats: s.Stats, Awards: s.Awards,
+		Caches: s.Caches, Queries: tracker, DB: db,
 		Registerer: reg, Gatherer: reg, Logger: opts.Logger,
 	})
 	if err != nil {

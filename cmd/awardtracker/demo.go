@@ -56,7 +56,7 @@ func startDemoLoTW(cfg *config, log *slog.Logger) *lotwtest.Server {
 // seedDemo creates the demo account and its log on an empty database, then
 // stores the demo's LoTW credentials and syncs once against the fake LoTW.
 func seedDemo(ctx context.Context, log *slog.Logger, authSvc *auth.Service, users awardtracker.UserService,
-	qsos awardtracker.QSOService, syncer demoSyncer, inv interface{ InvalidateUser(int64, string) }) error {
+	qsos awardtracker.QSOService, syncer demoSyncer) error {
 	u, _, err := users.FindUserByCallsign(ctx, demo.Callsign)
 	switch awardtracker.ErrorCode(err) {
 	case "":
@@ -69,7 +69,6 @@ func seedDemo(ctx context.Context, log *slog.Logger, authSvc *auth.Service, user
 		if err != nil {
 			return err
 		}
-		inv.InvalidateUser(u.ID, "import")
 		log.Info("Demo log seeded", "callsign", demo.Callsign, "imported", res.Imported)
 	default:
 		return err

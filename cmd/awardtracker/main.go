@@ -27,6 +27,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/backup"
 	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -134,20 +135,23 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	qsos := sqlite.NewQSOService(db)
+	stored := sqlite.NewQSOService(db)
 
 	cm := cache.NewMetrics(reg)
 	statsCache := cache.New[*awardtracker.Stats]("stats", cfg.cacheTTL, cm)
 	awardCache := cache.New[[]awardtracker.AwardProgress]("award", cfg.cacheTTL, cm)
-	invalidator := cache.NewInvalidator(statsCache, awardCache)
+	caches := cache.NewCaches(statsCache, awardCache)
+	// Every writer of QSOs (API, syncer, demo) gets this one: its writes
+	// invalidate the caches.
+	qsos := cache.NewQSOService(stored, caches)
 	stats := cache.NewStatsService(sqlite.NewStatsService(db), statsCache)
-	awards := cache.NewAwardService(award.NewService(qsos), awardCache)
+	awards := cache.NewAwardService(award.NewService(stored), awardCache)
 
 	if cfg.demo {
 		fake := startDemoLoTW(cfg, log)
 		a.closers = append(a.closers, func(context.Context) error { fake.Close(); return nil })
 	}
-	syncer, err := newSyncer(cfg, log, reg, db, qsos, invalidator)
+	syncer, err := newSyncer(cfg, log, reg, db, qsos)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +176,8 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	}
 	srv, err := api.NewServer(api.Config{
 		APILimit: limit("api", cfg.rateAPI), AuthLimit: limit("auth", cfg.rateAuth), HealthLimit: limit("health", cfg.rateHealth),
-		Auth: authSvc, Users: users, QSOs: qsos, Stats: stats, Awards: awards, Syncer: syncer,
-		Invalidator: invalidator, StatsCache: statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
+		Auth: authSvc, Users: users, QSOs: qsos, Imports: importer.New(qsos, ""), Stats: stats, Awards: awards,
+		Syncer: syncer, Caches: caches, Queries: tracker, DB: db,
 		Registerer: reg, Gatherer: reg, Logger: log, OperatorToken: cfg.operatorToken,
 		MaxBodyBytes: cfg.maxBodyBytes, MaxImportBytes: cfg.maxImportBytes, Started: started,
 		MetricsSeparate: cfg.metricsAddress != "", MaxConnections: cfg.maxConnections, IPExtractor: clientIP,
@@ -183,7 +187,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		return nil, err
 	}
 	if cfg.demo {
-		if err := seedDemo(ctx, log, authSvc, users, qsos, syncer, invalidator); err != nil {
+		if err := seedDemo(ctx, log, authSvc, users, qsos, syncer); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 
 // newSyncer builds the LoTW and DCL clients and the syncer around them.
 func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *sqlite.DB,
-	qsos awardtracker.QSOService, inv syncer.Invalidator) (*syncer.Syncer, error) {
+	qsos awardtracker.QSOService) (*syncer.Syncer, error) {
 	var box *secret.Box
 	if cfg.secretsKey != "" {
 		var err error
@@ -31,7 +31,6 @@ func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *sql
 		LoTW:        lotw.New(lotw.Options{URL: cfg.lotwURL, Version: version(), MaxReportBytes: cfg.lotwMaxReport}),
 		DCL:         dcl.New(dcl.Options{URL: cfg.dclURL, Version: version()}),
 		Box:         box,
-		Invalidator: inv,
 		Registerer:  reg,
 		Logger:      log,
 		Concurrency: cfg.syncWorkers,

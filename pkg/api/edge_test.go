@@ -262,8 +262,8 @@ func TestRequestID(t *testing.T) {
 // message names a Go type.
 func TestStrictJSON(t *testing.T) {
 	s := newMockServer(t)
-	s.Users.CreateUserFn = func(_ context.Context, call string, _ []byte) (*awardtracker.User, error) {
-		return &awardtracker.User{ID: 1, Callsign: call}, nil
+	s.Auth.RegisterFn = func(_ context.Context, call, _ string) (*awardtracker.User, string, error) {
+		return &awardtracker.User{ID: 1, Callsign: call}, s.user(1, call), nil
 	}
 	for name, body := range map[string]string{
 		"UpperCaseName":  `{"CALLSIGN":"K1A","password":"correct horse"}`,

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,65 +13,56 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/awardtracker/awardtracker/pkg/api"
-	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/mock"
-	"github.com/awardtracker/awardtracker/pkg/perf"
 )
-
-var _ api.Syncer = (*mock.Syncer)(nil)
 
 // mockServer is the HTTP layer alone: pkg/api's Server over pkg/mock's
 // services on 127.0.0.1, for tests of status mapping, error bodies, routes
-// and JSON decoding. There is no SQLite, and no bcrypt on the request path
-// (tokens are signed directly; only register and login hash, at the lowest
-// cost). What a test's requests reach, it sets: a method whose function is
-// not set panics, which the server answers with a 500.
+// and JSON decoding, without SQLite and without bcrypt. What a test's
+// requests reach, it sets: a method whose function is not set panics,
+// which the server answers with a 500. Tokens come from user; the health
+// endpoint's counters answer empty unless a test sets them.
 type mockServer struct {
 	*api.Server
-	t    testing.TB
-	auth *auth.Service
+	t testing.TB
 
-	Users  mock.UserService
-	QSOs   mock.QSOService
-	Stats  mock.StatsService
-	Awards mock.AwardService
-	Syncer mock.Syncer
+	Auth    mock.AuthService
+	Users   mock.UserService
+	QSOs    mock.QSOService
+	Imports mock.ImportService
+	Stats   mock.StatsService
+	Awards  mock.AwardService
+	Syncer  mock.SyncService
+	Caches  mock.CacheService
+	Queries mock.QueryStatsService
 
-	mu    sync.Mutex
-	users map[int64]*awardtracker.User // what FindUserByID answers
-	pings []error                      // what the next pings answer (nil: success)
+	mu     sync.Mutex
+	tokens map[string]awardtracker.Claims // what Verify accepts
 }
 
 func newMockServer(t testing.TB) *mockServer {
 	t.Helper()
-	s := &mockServer{t: t, users: map[int64]*awardtracker.User{}}
-	s.Users.FindUserByIDFn = func(_ context.Context, id int64) (*awardtracker.User, error) {
+	s := &mockServer{t: t, tokens: map[string]awardtracker.Claims{}}
+	s.Auth.VerifyFn = func(_ context.Context, token string) (awardtracker.Claims, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if u, ok := s.users[id]; ok {
-			return u, nil
+		if c, ok := s.tokens[token]; ok {
+			return c, nil
 		}
-		return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "no user %d", id)
+		return awardtracker.Claims{}, awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "invalid or expired token")
 	}
-	a, err := auth.NewService(&s.Users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
+	s.Caches.CacheCountersFn = func() []awardtracker.CacheCounters {
+		return []awardtracker.CacheCounters{{Name: "stats"}, {Name: "award"}}
 	}
-	s.auth = a
+	s.Queries.SummaryFn = func() awardtracker.QuerySummary { return awardtracker.QuerySummary{} }
 	reg := prometheus.NewRegistry()
-	cm := cache.NewMetrics(reg)
-	statsCache := cache.New[*awardtracker.Stats]("stats", time.Minute, cm)
-	awardCache := cache.New[[]awardtracker.AwardProgress]("award", time.Minute, cm)
 	srv, err := api.NewServer(api.Config{
-		Auth: a, Users: &s.Users, QSOs: &s.QSOs, Stats: &s.Stats, Awards: &s.Awards, Syncer: &s.Syncer,
-		Invalidator: cache.NewInvalidator(statsCache, awardCache),
-		StatsCache:  statsCache, AwardCache: awardCache,
-		Tracker: perf.New(reg, perf.Options{}), DB: pingFunc(s.ping), PingCacheTTL: -1,
+		Auth: &s.Auth, Users: &s.Users, QSOs: &s.QSOs, Imports: &s.Imports, Stats: &s.Stats, Awards: &s.Awards,
+		Syncer: &s.Syncer, Caches: &s.Caches, Queries: &s.Queries,
+		DB: pingFunc(func(context.Context) error { return nil }), PingCacheTTL: -1,
 		Registerer: reg, Gatherer: reg,
 	})
 	if err != nil {
@@ -91,28 +81,12 @@ type pingFunc func(context.Context) error
 
 func (f pingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
-func (s *mockServer) ping(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.pings) == 0 {
-		return nil
-	}
-	err := s.pings[0]
-	s.pings = s.pings[1:]
-	return err
-}
-
-// user makes a user that tokens can be verified for, and returns a token.
+// user returns a token that Verify accepts for the user.
 func (s *mockServer) user(id int64, callsign string) string {
-	s.t.Helper()
-	u := &awardtracker.User{ID: id, Callsign: callsign}
+	tok := fmt.Sprintf("token-of-%d-%s", id, callsign)
 	s.mu.Lock()
-	s.users[id] = u
+	s.tokens[tok] = awardtracker.Claims{UserID: id, Callsign: callsign}
 	s.mu.Unlock()
-	tok, err := s.auth.Token(u)
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	return tok
 }
 
@@ -220,17 +194,6 @@ func TestQSOIndex_BadQuery(t *testing.T) {
 	}
 }
 
-// retryLater is a refusal that says when to ask again, as the syncer's
-// once-a-day full re-download does.
-type retryLater struct {
-	err   error
-	after time.Duration
-}
-
-func (e *retryLater) Error() string             { return e.err.Error() }
-func (e *retryLater) Unwrap() error             { return e.err }
-func (e *retryLater) RetryAfter() time.Duration { return e.after }
-
 // TestSyncRoutes: the sync and credential routes pass the caller's user,
 // source and body to the syncer and map its answers.
 func TestSyncRoutes(t *testing.T) {
@@ -246,7 +209,9 @@ func TestSyncRoutes(t *testing.T) {
 		return queued(src, false), nil
 	}
 	s.Syncer.StartFullFn = func(context.Context, int64) (*awardtracker.SyncJob, error) {
-		return nil, &retryLater{awardtracker.Errorf(awardtracker.ECONFLICT, "a full re-download ran less than a day ago"), 90*time.Second + time.Millisecond}
+		err := awardtracker.Errorf(awardtracker.ECONFLICT, "a full re-download ran less than a day ago")
+		err.RetryAfter = 90*time.Second + time.Millisecond
+		return nil, err
 	}
 	s.Syncer.JobFn = func(userID int64, id string) (*awardtracker.SyncJob, error) {
 		return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "sync job %q not found", id)

@@ -20,6 +20,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -64,6 +65,8 @@ func newTestServer(t testing.TB, o options) *testServer {
 	cm := cache.NewMetrics(reg)
 	statsCache := cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm)
 	awardCache := cache.New[[]awardtracker.AwardProgress]("award", 5*time.Minute, cm)
+	caches := cache.NewCaches(statsCache, awardCache)
+	writes := cache.NewQSOService(qsos, caches)
 	rl := ratelimit.NewMetrics(reg)
 	limit := func(name, spec string) echo.MiddlewareFunc {
 		if spec == "" {
@@ -77,11 +80,10 @@ func newTestServer(t testing.TB, o options) *testServer {
 	}
 	srv, err := api.NewServer(api.Config{
 		APILimit: limit("api", o.apiLimit), AuthLimit: limit("auth", o.authLimit), HealthLimit: limit("health", o.healthLimit),
-		Auth: authSvc, Users: users, QSOs: qsos,
-		Stats:       cache.NewStatsService(sqlite.NewStatsService(db), statsCache),
-		Awards:      cache.NewAwardService(award.NewService(qsos), awardCache),
-		Invalidator: cache.NewInvalidator(statsCache, awardCache),
-		StatsCache:  statsCache, AwardCache: awardCache, Tracker: tracker, DB: db,
+		Auth: authSvc, Users: users, QSOs: writes, Imports: importer.New(writes, ""),
+		Stats:  cache.NewStatsService(sqlite.NewStatsService(db), statsCache),
+		Awards: cache.NewAwardService(award.NewService(qsos), awardCache),
+		Caches: caches, Queries: tracker, DB: db,
 		PingCacheTTL: -1, // tests see the database's state at once
 		Registerer:   reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
 		MaxConnections: o.maxConnections,

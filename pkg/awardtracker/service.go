@@ -2,6 +2,7 @@ package awardtracker
 
 import (
 	"context"
+	"io"
 	"iter"
 	"time"
 )
@@ -71,4 +72,16 @@ type QSOService interface {
 	// however large the log. An error (EUNAVAILABLE when the database
 	// cannot be read) is yielded once, last.
 	ExportQSOs(ctx context.Context, userID int64, f ExportFilter) iter.Seq2[QSO, error]
+}
+
+// ImportService imports ADIF files, as uploaded by a user.
+type ImportService interface {
+	// ImportADIF reads an ADIF file from r to its end, then imports its
+	// records into the user's log as coming from src, in one transaction
+	// (QSOService.ImportQSOs). The database is not touched until r is read
+	// whole, so a slow reader never holds it. Returns EINVALID for a file
+	// that is not ADIF (nothing is written), EUNAVAILABLE when the file
+	// cannot be stored while it is read (r's own error is in the chain: the
+	// caller knows whether r failed).
+	ImportADIF(ctx context.Context, userID int64, src Source, r io.Reader) (*ImportResult, error)
 }

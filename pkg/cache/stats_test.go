@@ -9,7 +9,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
-// fakeStats counts calls per user and answers Counters{Total: userID}, or err.
+// fakeStats counts calls per user and answers Stats{Total: userID}, or err.
 type fakeStats struct {
 	mu    sync.Mutex
 	calls map[int64]int
@@ -52,7 +52,7 @@ func TestStatsService_Stats(t *testing.T) {
 			}
 		}
 		checkCounters(t, c.Counters(), Counters{Size: 4, Valid: 4, Hits: 4, Misses: 4, Loads: 4})
-		// The decorator's keys are the Invalidator's keys.
+		// The read side's keys are the ones the write side (Caches) invalidates.
 		if _, ok := c.lookup(userKey(12345)); !ok {
 			t.Errorf("no entry under key %q", userKey(12345))
 		}

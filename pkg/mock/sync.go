@@ -52,10 +52,10 @@ func (s *SyncStateService) SyncStates(ctx context.Context, src awardtracker.Sour
 	return s.SyncStatesFn(ctx, src)
 }
 
-// Syncer is a fake of what the HTTP sync routes need of a syncer (the
-// interface api.Syncer; this package imports no adapter, so the check that
-// it satisfies it is in package api's tests).
-type Syncer struct {
+var _ awardtracker.SyncService = (*SyncService)(nil)
+
+// SyncService is a fake awardtracker.SyncService.
+type SyncService struct {
 	SetLoTWCredentialsFn    func(ctx context.Context, userID int64, username, password string) error
 	SetDCLCredentialsFn     func(ctx context.Context, userID int64, key string) error
 	DeleteLoTWCredentialsFn func(ctx context.Context, userID int64) error
@@ -65,51 +65,51 @@ type Syncer struct {
 	JobFn                   func(userID int64, id string) (*awardtracker.SyncJob, error)
 }
 
-func (s *Syncer) SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error {
+func (s *SyncService) SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error {
 	if s.SetLoTWCredentialsFn == nil {
-		unset("Syncer.SetLoTWCredentials")
+		unset("SyncService.SetLoTWCredentials")
 	}
 	return s.SetLoTWCredentialsFn(ctx, userID, username, password)
 }
 
-func (s *Syncer) SetDCLCredentials(ctx context.Context, userID int64, key string) error {
+func (s *SyncService) SetDCLCredentials(ctx context.Context, userID int64, key string) error {
 	if s.SetDCLCredentialsFn == nil {
-		unset("Syncer.SetDCLCredentials")
+		unset("SyncService.SetDCLCredentials")
 	}
 	return s.SetDCLCredentialsFn(ctx, userID, key)
 }
 
-func (s *Syncer) DeleteLoTWCredentials(ctx context.Context, userID int64) error {
+func (s *SyncService) DeleteLoTWCredentials(ctx context.Context, userID int64) error {
 	if s.DeleteLoTWCredentialsFn == nil {
-		unset("Syncer.DeleteLoTWCredentials")
+		unset("SyncService.DeleteLoTWCredentials")
 	}
 	return s.DeleteLoTWCredentialsFn(ctx, userID)
 }
 
-func (s *Syncer) DeleteDCLCredentials(ctx context.Context, userID int64) error {
+func (s *SyncService) DeleteDCLCredentials(ctx context.Context, userID int64) error {
 	if s.DeleteDCLCredentialsFn == nil {
-		unset("Syncer.DeleteDCLCredentials")
+		unset("SyncService.DeleteDCLCredentials")
 	}
 	return s.DeleteDCLCredentialsFn(ctx, userID)
 }
 
-func (s *Syncer) Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error) {
+func (s *SyncService) Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error) {
 	if s.StartFn == nil {
-		unset("Syncer.Start")
+		unset("SyncService.Start")
 	}
 	return s.StartFn(ctx, userID, src)
 }
 
-func (s *Syncer) StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error) {
+func (s *SyncService) StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error) {
 	if s.StartFullFn == nil {
-		unset("Syncer.StartFull")
+		unset("SyncService.StartFull")
 	}
 	return s.StartFullFn(ctx, userID)
 }
 
-func (s *Syncer) Job(userID int64, id string) (*awardtracker.SyncJob, error) {
+func (s *SyncService) Job(userID int64, id string) (*awardtracker.SyncJob, error) {
 	if s.JobFn == nil {
-		unset("Syncer.Job")
+		unset("SyncService.Job")
 	}
 	return s.JobFn(userID, id)
 }

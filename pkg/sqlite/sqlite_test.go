@@ -40,7 +40,7 @@ func mustUser(t testing.TB, db *sqlite.DB, call string) *awardtracker.User {
 	return u
 }
 
-// importFile imports a testdata file through the real ADIF reader.
+// importFile imports an adiftest sample file through the real ADIF reader.
 func importFile(t testing.TB, db *sqlite.DB, userID int64, src awardtracker.Source, name string) *awardtracker.ImportResult {
 	t.Helper()
 	f, err := adiftest.FS.Open(name)

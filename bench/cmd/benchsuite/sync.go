@@ -164,12 +164,12 @@ func syncOnce(ctx context.Context, db *sqlite.DB, userID int64, url, login, pass
 	}
 	reg := prometheus.NewRegistry()
 	cm := cache.NewMetrics(reg)
-	inv := cache.NewInvalidator(cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm),
+	caches := cache.NewCaches(cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm),
 		cache.New[[]awardtracker.AwardProgress]("award", 5*time.Minute, cm))
 	s, err := syncer.New(syncer.Options{
-		QSOs: sqlite.NewQSOService(db), States: sqlite.NewSyncStateService(db),
+		QSOs: cache.NewQSOService(sqlite.NewQSOService(db), caches), States: sqlite.NewSyncStateService(db),
 		LoTW: lotw.New(lotw.Options{URL: url, Version: "bench"}),
-		Box:  box, Invalidator: inv, Registerer: reg,
+		Box:  box, Registerer: reg,
 	})
 	if err != nil {
 		return nil, err
