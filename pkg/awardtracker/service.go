@@ -54,9 +54,12 @@ type ImportOptions struct {
 
 // QSOService stores and queries QSOs.
 type QSOService interface {
-	// ImportQSOs applies a stream of records from src in one transaction:
-	// records matching an existing QSO (see Match) update it, others are
-	// added, rejected records are listed. A non-nil error from the stream
+	// ImportQSOs applies a stream of records from src in one transaction,
+	// in stream order: a duplicate of a record of src that a QSO holds
+	// already (RecordKey.Duplicate) changes at most that QSO's empty
+	// fields; a record that Match pairs with a QSO not yet linked to a
+	// record of src is linked to the closest such QSO and updates it; any
+	// other record is a new QSO. Rejected records are listed. A non-nil error from the stream
 	// aborts the import and nothing is written (EINVALID for bad input).
 	ImportQSOs(ctx context.Context, userID int64, src Source, records iter.Seq2[ImportRecord, error], opts ImportOptions) (*ImportResult, error)
 	// FindQSOs returns a page of the user's QSOs, newest first, and the

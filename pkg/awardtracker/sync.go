@@ -43,6 +43,8 @@ type SyncJob struct {
 	Fetched    int        `json:"fetched"`
 	Imported   int        `json:"imported"`
 	Updated    int        `json:"updated"`
+	Duplicates int        `json:"duplicates"` // fetched records that matched and changed nothing
+	Rejected   int        `json:"rejected"`   // fetched records that could not be read
 	Error      string     `json:"error"`
 	StartedAt  *time.Time `json:"startedAt"`
 	FinishedAt *time.Time `json:"finishedAt"`

@@ -284,7 +284,7 @@ func (s *Syncer) finish(ctx context.Context, job *awardtracker.SyncJob, st *awar
 		job.Fetched = fetched
 		if err == nil {
 			job.Status = awardtracker.JobSucceeded
-			job.Imported, job.Updated = res.Imported, res.Updated
+			job.Imported, job.Updated, job.Duplicates, job.Rejected = res.Imported, res.Updated, res.Duplicates, len(res.Rejected)
 		} else {
 			job.Status = awardtracker.JobFailed
 			job.Error = msg
