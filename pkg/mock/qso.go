@@ -2,7 +2,6 @@ package mock
 
 import (
 	"context"
-	"io"
 	"iter"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -52,18 +51,4 @@ func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracke
 		unset("QSOService.ExportQSOs")
 	}
 	return s.ExportQSOsFn(ctx, userID, f)
-}
-
-var _ awardtracker.ImportService = (*ImportService)(nil)
-
-// ImportService is a fake awardtracker.ImportService.
-type ImportService struct {
-	ImportADIFFn func(ctx context.Context, userID int64, src awardtracker.Source, r io.Reader) (*awardtracker.ImportResult, error)
-}
-
-func (s *ImportService) ImportADIF(ctx context.Context, userID int64, src awardtracker.Source, r io.Reader) (*awardtracker.ImportResult, error) {
-	if s.ImportADIFFn == nil {
-		unset("ImportService.ImportADIF")
-	}
-	return s.ImportADIFFn(ctx, userID, src, r)
 }
