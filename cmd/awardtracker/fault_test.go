@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/awardtracker/awardtracker/internal/disktest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -257,7 +256,7 @@ func TestFault_DiskFull(t *testing.T) {
 	if st := importADIF(t, c.URL, tok, 10); st != 200 {
 		t.Fatalf("import: %d", st)
 	}
-	restore := fillDisk(t, c.cmd.Process.Pid)
+	restore := disktest.Full(t, c.cmd.Process.Pid)
 	if st := call(t, "POST", c.URL+"/api/auth/register", "", map[string]string{"callsign": "N0GHST", "password": "correct horse"}, nil); st != 503 {
 		t.Errorf("register on a full disk: %d, want 503", st)
 	}
@@ -301,28 +300,6 @@ func TestFault_DiskFull(t *testing.T) {
 	// The signing key is the same: the token from before the restart works.
 	if code := call(t, "GET", c.URL+"/api/qsos/stats", ghostTok, nil, nil); code != 200 {
 		t.Errorf("N0GHST's token after a restart: %d, want 200", code)
-	}
-}
-
-// fillDisk makes every write of process pid to a regular file fail, as a
-// full disk does: RLIMIT_FSIZE 0 (the kernel answers EFBIG; Go ignores
-// SIGXFSZ). Unlike a read-only file mode it stops root too, and unlike a
-// small tmpfs it needs no mount privileges. The returned func lifts it.
-func fillDisk(t *testing.T, pid int) (restore func()) {
-	t.Helper()
-	var old unix.Rlimit
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := old
-	lim.Cur = 0
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &lim, nil); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &old, nil); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
