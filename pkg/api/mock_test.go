@@ -100,6 +100,14 @@ func (s *mockServer) do(method, path, token string, body io.Reader, header ...st
 // header pairs, and returns the status and body.
 func send(t testing.TB, base, method, path, token string, body io.Reader, header ...string) (int, []byte) {
 	t.Helper()
+	resp, b := request(t, base, method, path, token, body, header...)
+	return resp.StatusCode, b
+}
+
+// request is send for a test that needs the response's headers too; the
+// body is read and closed.
+func request(t testing.TB, base, method, path, token string, body io.Reader, header ...string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +127,7 @@ func send(t testing.TB, base, method, path, token string, body io.Reader, header
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, b
+	return resp, b
 }
 
 // TestErrorStatus: every domain error code a service returns becomes its
@@ -223,37 +231,19 @@ func TestSyncRoutes(t *testing.T) {
 	}
 
 	t.Run("Start", func(t *testing.T) {
-		req, err := http.NewRequest("POST", s.URL()+"/api/sync/dcl", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp, body := request(t, s.URL(), "POST", "/api/sync/dcl", tok, nil)
 		var job awardtracker.SyncJob
-		if err := json.NewDecoder(resp.Body).Decode(&job); err != nil {
-			t.Fatal(err)
+		if err := json.Unmarshal(body, &job); err != nil {
+			t.Fatalf("body %s: %v", body, err)
 		}
 		if resp.StatusCode != 202 || resp.Header.Get("Location") != "/api/sync/jobs/job-1" || job.Source != awardtracker.SourceDCL || job.Status != awardtracker.JobQueued {
 			t.Errorf("got %d, Location %q, job %+v; want 202, /api/sync/jobs/job-1, a queued dcl job", resp.StatusCode, resp.Header.Get("Location"), job)
 		}
 	})
 	t.Run("ErrFullTooSoon", func(t *testing.T) {
-		req, err := http.NewRequest("POST", s.URL()+"/api/sync/lotw?full=true", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, body := request(t, s.URL(), "POST", "/api/sync/lotw?full=true", tok, nil)
 		if resp.StatusCode != 409 || resp.Header.Get("Retry-After") != "91" {
-			t.Errorf("got %d, Retry-After %q; want 409, 91 (rounded up)", resp.StatusCode, resp.Header.Get("Retry-After"))
+			t.Errorf("got %d %s, Retry-After %q; want 409, 91 (rounded up)", resp.StatusCode, body, resp.Header.Get("Retry-After"))
 		}
 	})
 	t.Run("ErrBadQuery", func(t *testing.T) {
