@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/demo"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
 // BenchmarkStats measures a stats cache miss: the SQL aggregates for one
@@ -18,11 +18,11 @@ func BenchmarkStats(b *testing.B) {
 			ctx := context.Background()
 			db := mustOpen(b)
 			u := mustUser(b, db, "N0CALL")
-			if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
+			if _, err := gormstore.NewQSOService(db.DB).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
 				demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
 				b.Fatal(err)
 			}
-			s := sqlite.NewStatsService(db)
+			s := gormstore.NewStatsService(db.DB)
 			b.ResetTimer()
 			for b.Loop() {
 				if _, err := s.Stats(ctx, u.ID); err != nil {
@@ -42,7 +42,7 @@ func BenchmarkImport(b *testing.B) {
 		db := mustOpen(b)
 		u := mustUser(b, db, "N0CALL")
 		b.StartTimer()
-		if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
+		if _, err := gormstore.NewQSOService(db.DB).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
 			demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func BenchmarkSmallWrites(b *testing.B) {
 	ctx := context.Background()
 	db := mustOpen(b)
 	u := mustUser(b, db, "N0CALL")
-	users, states := sqlite.NewUserService(db), sqlite.NewSyncStateService(db)
+	users, states := gormstore.NewUserService(db.DB), gormstore.NewSyncStateService(db.DB)
 	i := 0 // callsigns stay unique across the benchmark's repeated runs
 	b.Run("CreateUser", func(b *testing.B) {
 		for b.Loop() {

@@ -1,4 +1,4 @@
-package sqlite
+package gormstore
 
 import (
 	"context"
@@ -44,14 +44,14 @@ func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracke
 		}
 		rows, err := q.Select(exportColumns).Order("start ASC, id ASC").Rows()
 		if err != nil {
-			yield(awardtracker.QSO{}, formatError(err))
+			yield(awardtracker.QSO{}, s.db.formatError(err))
 			return
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var r qsoRow
 			if err := rows.Scan(exportDest(&r)...); err != nil {
-				yield(awardtracker.QSO{}, formatError(err))
+				yield(awardtracker.QSO{}, s.db.formatError(err))
 				return
 			}
 			if !yield(r.qso(), nil) {
@@ -59,7 +59,7 @@ func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracke
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(awardtracker.QSO{}, formatError(err))
+			yield(awardtracker.QSO{}, s.db.formatError(err))
 		}
 	}
 }
