@@ -128,7 +128,7 @@ func (db *DB) scrubQuotedSyncErrors(tx *gorm.DB) error {
 		return res.Error // failed, or done before
 	}
 	return tx.Exec(`UPDATE sync_states
-		SET last_error = rtrim(substr(last_error, 1, `+db.dialect.StrPos+`(last_error, '"') - 1), ' :') || ` +
+		SET last_error = rtrim(substr(last_error, 1, ` + db.dialect.StrPos + `(last_error, '"') - 1), ' :') || ` +
 		`' (the quoted answer was removed when the database was upgraded)'
-		WHERE `+db.dialect.StrPos+`(last_error, '"') > 0`).Error
+		WHERE ` + db.dialect.StrPos + `(last_error, '"') > 0`).Error
 }

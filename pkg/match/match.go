@@ -88,7 +88,7 @@ func Normalise(q *awardtracker.QSO) {
 type Entry struct {
 	ID       int64 // the stored QSO's id; 0 while the QSO is not written yet
 	Station  string
-	Start    int64 // Unix seconds
+	Start    int64  // Unix seconds
 	Group    string // mode group
 	PropMode string
 	SatName  string

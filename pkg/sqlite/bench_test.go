@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/demo"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 )
 
 // BenchmarkStats measures a stats cache miss: the SQL aggregates for one

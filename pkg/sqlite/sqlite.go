@@ -193,7 +193,9 @@ func NewQSOService(db *DB) *gormstore.QSOService { return gormstore.NewQSOServic
 func NewStatsService(db *DB) *gormstore.StatsService { return gormstore.NewStatsService(db.DB) }
 
 // NewSyncStateService returns the sync states stored in db.
-func NewSyncStateService(db *DB) *gormstore.SyncStateService { return gormstore.NewSyncStateService(db.DB) }
+func NewSyncStateService(db *DB) *gormstore.SyncStateService {
+	return gormstore.NewSyncStateService(db.DB)
+}
 
 // The service types, under the names callers knew before the storage moved
 // to package gormstore.
