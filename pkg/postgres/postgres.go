@@ -97,12 +97,15 @@ func Redact(dsn string) string {
 		}
 		return u.Redacted()
 	}
-	// Not even a URL: hide whatever follows a password key or a colon
-	// before an @, the two places a password can hide.
-	return unparsable.ReplaceAllString(dsn, "${1}xxxxx$2")
+	// Not even a URL: hide the whole user info and any password
+	// parameter, the two places a password can hide.
+	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
+		dsn = dsn[:i+3] + "xxxxx" + dsn[j:]
+	}
+	return passwordParam.ReplaceAllString(dsn, "password=xxxxx")
 }
 
-var unparsable = regexp.MustCompile(`(password=|:)[^@&\s]*(@|&|\s|$)`)
+var passwordParam = regexp.MustCompile(`password=[^&\s]*`)
 
 // scrub removes dsn's password from an error's message, in case a driver
 // quoted the URL: the message is all that stays of err when the password

@@ -1,0 +1,98 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
+	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/postgres"
+	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// mustOpen opens a fresh database on the test package's cluster.
+func mustOpen(t testing.TB) *gormstore.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t),
+		postgres.Options{Options: gormstore.Options{Tracker: perf.New(prometheus.NewRegistry(), perf.Options{})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestStorage runs the storage conformance suite on PostgreSQL.
+func TestStorage(t *testing.T) { storetest.Run(t, mustOpen) }
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://app:s3cret@db.example:5432/awardtracker?sslmode=require", "postgres://app:xxxxx@db.example:5432/awardtracker?sslmode=require"},
+		{"postgres://app@db/awardtracker?password=s3cret", "postgres://app@db/awardtracker?password=xxxxx"},
+		{"postgresql://db/awardtracker", "postgresql://db/awardtracker"},
+		{"postgres://app:s3cret@db:bad port/x?password=s3cret", "postgres://xxxxx@db:bad port/x?password=xxxxx"},
+	} {
+		if got := postgres.Redact(tc.in); got != tc.want || strings.Contains(got, "s3cret") {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestOpen_NoPasswordInErrors: a database that cannot be reached fails
+// Open with an error that names the URL without its password.
+func TestOpen_NoPasswordInErrors(t *testing.T) {
+	// A port nothing listens on: the listener is closed before Open.
+	for _, dsn := range []string{
+		"postgres://app:s3cret-pw@127.0.0.1:1/awardtracker?sslmode=disable&connect_timeout=5",
+		"postgres://app@127.0.0.1:1/awardtracker?sslmode=disable&connect_timeout=5&password=s3cret-pw",
+	} {
+		_, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", postgres.Redact(dsn))
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("error shows the password: %v", err)
+		}
+		if !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("error does not say which database: %v", err)
+		}
+	}
+}
+
+// TestOpen_Reopen: the schema and the server secrets survive a restart;
+// migrating an up-to-date database again changes nothing.
+func TestOpen_Reopen(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := db.Secret(ctx, "k", 32)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("Secret = %x, %v", k1, err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+		t.Errorf("Ping after close: %v, want unavailable", err)
+	}
+	db, err = postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if k2, _ := db.Secret(ctx, "k", 32); string(k2) != string(k1) {
+		t.Error("secret changed across restarts")
+	}
+}
