@@ -52,6 +52,9 @@ var tests = []struct {
 	{"QSOService_Import_OneToOne", testQSOService_Import_OneToOne},
 	{"QSOService_Import_Merge", testQSOService_Import_Merge},
 	{"QSOService_Import_FullBatches", testQSOService_Import_FullBatches},
+	{"ConcurrentImportsOneUser", testConcurrentImportsOneUser},
+	{"ExportQSOs", testExportQSOs},
+	{"Collector", testCollector},
 }
 
 // mustOpen opens a real SQLite file in a temporary directory.
