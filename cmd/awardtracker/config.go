@@ -26,7 +26,8 @@ type config struct {
 	maxImportBytes int64
 	maxConnections int
 	trustedProxies []netip.Prefix
-	dbPath         string
+	dbPath         string // SQLite file, when dbURL is ""
+	dbURL          string // PostgreSQL URL
 	demo           bool
 	cacheTTL       time.Duration
 	logLevel       string
@@ -72,7 +73,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("web.max-connections", "Most connections open at once on each listener; a new one closes the longest idle one, or waits while all are busy (0: no cap).").Default("1000").IntVar(&c.maxConnections)
 	var trustedProxies string
 	app.Flag("web.trusted-proxies", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Real-IP are believed (rate limits per client behind them). Empty: none; the connection's address counts.").StringVar(&trustedProxies)
-	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)
+	var dbURL string
+	var dbPathSet bool
+	app.Flag("db.url", "Database: a postgres:// URL selects PostgreSQL (one database for several replicas); a file path or sqlite://PATH selects SQLite, as --db.path does.").StringVar(&dbURL)
+	app.Flag("db.path", "SQLite database file (created if missing); the same as --db.url=sqlite://PATH.").Default("data/awardtracker.db").IsSetByUser(&dbPathSet).StringVar(&c.dbPath)
 	app.Flag("demo", "Seed a demo account with a few thousand QSOs on an empty database, and show a LoTW sync against a local fake LoTW.").BoolVar(&c.demo)
 	app.Flag("cache.ttl", "How long cached statistics and award progress stay valid (0 disables caching).").Default("5m").DurationVar(&c.cacheTTL)
 	app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").EnumVar(&c.logLevel, "debug", "info", "warn", "error")
@@ -105,7 +109,14 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	c.command = command
+	if err := c.resolveDB(dbURL, dbPathSet); err != nil {
+		return nil, err
+	}
 	switch {
+	case c.dbURL != "" && c.command == "backup":
+		return nil, fmt.Errorf("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
+	case c.dbURL != "" && c.backupInterval > 0:
+		return nil, fmt.Errorf("--backup.interval copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
 	case c.backupInterval < 0 || (c.backupInterval > 0 && c.backupInterval < time.Second):
 		// Backups are named to the second.
 		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")

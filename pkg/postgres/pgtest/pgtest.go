@@ -1,12 +1,13 @@
-// Package pgtest gives tests a real, throwaway PostgreSQL: Main starts one
-// cluster per test package from Debian's postgresql package (initdb into a
-// temporary directory, a free loopback port, the socket in that directory,
-// no fsync), and NewDatabase gives each test a fresh database on it. With
+// Package pgtest gives tests a real, throwaway PostgreSQL: one cluster per
+// test package, started from Debian's postgresql package when a test first
+// asks NewDatabase for a database (initdb into a temporary directory, a
+// free loopback port, the socket in that directory, no fsync) and stopped
+// by Main; every test gets a fresh database on it. With
 // AWARDTRACKER_TEST_POSTGRES_URL set, it uses that server instead (the
 // URL's user needs CREATEDB). Only tests import it.
 //
 // Without PostgreSQL, tests that ask for a database are skipped, except
-// under CI (CI=true), where Main fails: CI must run the suite on both
+// under CI (CI=true), where they fail: CI must run the suite on both
 // engines, and a skip would hide that it did not.
 package pgtest
 
@@ -24,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,49 +48,71 @@ type Server struct {
 }
 
 var (
+	mu       sync.Mutex
+	started  bool
 	server   *Server
 	startErr error
 )
 
-// Main is a test package's TestMain: it starts the server, runs the tests
-// and stops it.
+// Main is a test package's TestMain: it runs the tests and stops the
+// server if one of them started it.
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func Main(m *testing.M) int {
-	server, startErr = Start()
-	if startErr != nil && os.Getenv("CI") == "true" {
-		fmt.Fprintln(os.Stderr, "pgtest: PostgreSQL is required under CI:", startErr)
-		return 1
-	}
 	code := m.Run()
+	Stop()
+	return code
+}
+
+// Stop stops the server NewDatabase started, if any; a package with a
+// TestMain of its own calls it after m.Run.
+func Stop() {
+	mu.Lock()
+	defer mu.Unlock()
 	if server != nil {
 		if err := server.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
+		server = nil
 	}
-	return code
 }
 
 // NewDatabase returns the URL of a new, empty database, dropped when t
-// ends. It skips t when Main found no PostgreSQL.
+// ends. The package's server starts with the first call. Without
+// PostgreSQL, t is skipped, or fails under CI (CI=true).
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	if server == nil {
-		if startErr == nil {
-			startErr = errors.New("pgtest.Main did not run (TestMain)")
+	s, err := shared()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required under CI: %v", err)
 		}
-		t.Skipf("no PostgreSQL: %v", startErr)
+		t.Skipf("no PostgreSQL (CI=true makes this a failure): %v", err)
 	}
-	u, err := server.NewDatabase(context.Background())
+	u, err := s.NewDatabase(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := server.DropDatabase(context.Background(), u); err != nil {
+		if err := s.DropDatabase(context.Background(), u); err != nil {
 			t.Errorf("drop test database: %v", err)
 		}
 	})
 	return u
+}
+
+// shared returns the package's server, starting it the first time.
+func shared() (*Server, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if !started {
+		started = true
+		server, startErr = Start()
+	}
+	if server == nil && startErr == nil {
+		startErr = errors.New("stopped")
+	}
+	return server, startErr
 }
 
 // Start starts a cluster, or connects to EnvURL's server.
