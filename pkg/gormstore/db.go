@@ -58,6 +58,10 @@ type Dialect struct {
 	// and two imports interleaved would both see a record as new. SQLite
 	// needs none: its write lock already admits one import at a time.
 	LockUserSQL string
+	// AfterCopySQL runs at the end of Copy on the target, for rows
+	// inserted with their ids: PostgreSQL's sequences must continue after
+	// them (SQLite's AUTOINCREMENT follows the largest id by itself).
+	AfterCopySQL []string
 	// TranslateError returns the domain error for a driver error whose
 	// meaning it knows, nil for any other.
 	TranslateError func(error) error

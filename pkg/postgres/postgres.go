@@ -82,7 +82,11 @@ var dialect = gormstore.Dialect{
 	ChangesSQL: "SELECT COALESCE(pg_current_xact_id_if_assigned()::text::bigint, 0)",
 	// One import per user at a time across every replica; released at
 	// commit or rollback. The user id is the lock's key.
-	LockUserSQL:    "SELECT pg_advisory_xact_lock(?)",
+	LockUserSQL: "SELECT pg_advisory_xact_lock(?)",
+	AfterCopySQL: []string{
+		"SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM users",
+		"SELECT setval(pg_get_serial_sequence('qsos', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM qsos",
+	},
 	TranslateError: translateError, StorageFailure: storageFailure,
 }
 
