@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	promversion "github.com/prometheus/common/version"
 
+	"github.com/awardtracker/awardtracker/pkg/postgres"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
 
@@ -41,12 +42,15 @@ type config struct {
 	syncTimeout    time.Duration
 	queryDelay     time.Duration
 
-	// command is what to run: "serve" (the default) or "backup".
+	// command is what to run: "serve" (the default), "backup" or
+	// "migrate-db".
 	command        string
 	backupTo       string
 	backupDir      string
 	backupInterval time.Duration
 	backupKeep     int
+	migrateFrom    string // SQLite file
+	migrateTo      string // PostgreSQL URL
 }
 
 // parseConfig reads flags, with AWARDTRACKER_<FLAG> environment variables
@@ -101,6 +105,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	backupCmd := app.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
 	backupCmd.Flag("to", "File to write the backup to; replaced only once the backup is complete.").Required().StringVar(&c.backupTo)
 
+	migrateCmd := app.Command("migrate-db", "Copy a SQLite database (users with their ids, QSOs, sync states, the token signing key) into a new, empty PostgreSQL database. Stop the service first.")
+	migrateCmd.Flag("from", "SQLite database file to copy (a path or sqlite://PATH).").Required().StringVar(&c.migrateFrom)
+	migrateCmd.Flag("to", "postgres:// URL of the empty database to copy into.").Required().StringVar(&c.migrateTo)
+
 	command, err := app.Parse(args)
 	if exited >= 0 { // --help or --version printed; nothing to run
 		return nil, errExit{code: exited}
@@ -113,6 +121,8 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	switch {
+	case c.command == "migrate-db" && !postgres.IsURL(c.migrateTo):
+		return nil, fmt.Errorf("migrate-db: --to must be a postgres:// URL, not %s", postgres.Redact(c.migrateTo))
 	case c.dbURL != "" && c.command == "backup":
 		return nil, fmt.Errorf("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
 	case c.dbURL != "" && c.backupInterval > 0:

@@ -53,8 +53,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return 2
 	}
 	log := cfg.logger(stderr)
-	if cfg.command == "backup" {
+	switch cfg.command {
+	case "backup":
 		return runBackup(ctx, cfg, log)
+	case "migrate-db":
+		return runMigrateDB(ctx, cfg, log)
 	}
 	app, err := start(ctx, cfg, log, stdout)
 	if err != nil {
