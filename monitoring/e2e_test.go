@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 )
 
 // TestEndToEnd proves the rules and dashboards against the real thing: it
@@ -340,7 +342,7 @@ func (s *service) do(t *testing.T, ctx context.Context, method, path, bearer, co
 // unmatched path.
 func (s *service) traffic(t *testing.T, ctx context.Context, operator string) {
 	t.Helper()
-	adif, err := os.ReadFile(filepath.Join("testdata", "own-log.adi"))
+	adif, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +407,7 @@ func (s *service) steadyTraffic(t *testing.T, ctx context.Context, operator stri
 		bearerOf(t, s.do(t, ctx, "POST", "/api/auth/login", "", "application/json", demo, http.StatusOK)),
 		bearerOf(t, s.do(t, ctx, "POST", "/api/auth/login", "", "application/json", own, http.StatusOK)),
 	}
-	adif, err := os.ReadFile(filepath.Join("testdata", "own-log.adi"))
+	adif, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

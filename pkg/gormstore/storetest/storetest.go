@@ -5,7 +5,6 @@ package storetest
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"iter"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/gormstore"
@@ -20,9 +20,6 @@ import (
 
 // Opener opens a fresh, empty database for one test, closed by t.Cleanup.
 type Opener func(t testing.TB) *gormstore.DB
-
-//go:embed testdata
-var testdata embed.FS
 
 // Run runs every test of the suite on the databases open returns, each as a
 // subtest named after it.
@@ -70,7 +67,7 @@ func mustUser(t testing.TB, db *gormstore.DB, call string) *awardtracker.User {
 // importFile imports a testdata file through the real ADIF reader.
 func importFile(t testing.TB, db *gormstore.DB, userID int64, src awardtracker.Source, name string) *awardtracker.ImportResult {
 	t.Helper()
-	f, err := testdata.Open("testdata/" + name)
+	f, err := adiftest.FS.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
