@@ -23,6 +23,7 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/gormstore"
+	"github.com/awardtracker/awardtracker/pkg/redact"
 )
 
 // Options configure Open.
@@ -111,15 +112,14 @@ func Redact(dsn string) string {
 
 var passwordParam = regexp.MustCompile(`password=[^&\s]*`)
 
-// scrub removes dsn's password from an error's message, in case a driver
-// quoted the URL: the message is all that stays of err when the password
-// is in it.
+// scrub removes dsn's password, in every spelling (a URL's is
+// percent-encoded), from an error's message, in case a driver quoted the
+// URL.
 func scrub(dsn string, err error) error {
-	pw := password(dsn)
-	if err == nil || pw == "" || !strings.Contains(err.Error(), pw) {
-		return err
+	if err == nil {
+		return nil
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	return redact.Error(err, password(dsn))
 }
 
 func password(dsn string) string {
