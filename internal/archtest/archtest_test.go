@@ -41,6 +41,7 @@ var allowed = map[string]map[string]string{
 		"pkg/adif":          "sample files are imported through the real ADIF reader",
 		"pkg/adif/adiftest": "the sample files are the one copy the tests read",
 		"pkg/award":         "statistics must agree with the DXCC award",
+		"pkg/demo":          "the benchmarks import generated logs",
 	},
 	"pkg/lotw": {
 		"pkg/adif":   "a LoTW report is ADIF",
