@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	promversion "github.com/prometheus/common/version"
 
+	"github.com/awardtracker/awardtracker/pkg/postgres"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
 
@@ -26,7 +27,8 @@ type config struct {
 	maxImportBytes int64
 	maxConnections int
 	trustedProxies []netip.Prefix
-	dbPath         string
+	dbPath         string // SQLite file, when dbURL is ""
+	dbURL          string // PostgreSQL URL
 	demo           bool
 	cacheTTL       time.Duration
 	logLevel       string
@@ -40,12 +42,15 @@ type config struct {
 	syncTimeout    time.Duration
 	queryDelay     time.Duration
 
-	// command is what to run: "serve" (the default) or "backup".
+	// command is what to run: "serve" (the default), "backup" or
+	// "migrate-db".
 	command        string
 	backupTo       string
 	backupDir      string
 	backupInterval time.Duration
 	backupKeep     int
+	migrateFrom    string // SQLite file
+	migrateTo      string // PostgreSQL URL
 }
 
 // parseConfig reads flags, with AWARDTRACKER_<FLAG> environment variables
@@ -72,7 +77,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("web.max-connections", "Most connections open at once on each listener; a new one closes the longest idle one, or waits while all are busy (0: no cap).").Default("1000").IntVar(&c.maxConnections)
 	var trustedProxies string
 	app.Flag("web.trusted-proxies", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Real-IP are believed (rate limits per client behind them). Empty: none; the connection's address counts.").StringVar(&trustedProxies)
-	app.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.dbPath)
+	var dbURL string
+	var dbPathSet bool
+	app.Flag("db.url", "Database: a postgres:// URL selects PostgreSQL (one database for several replicas); a file path or sqlite://PATH selects SQLite, as --db.path does.").StringVar(&dbURL)
+	app.Flag("db.path", "SQLite database file (created if missing); the same as --db.url=sqlite://PATH.").Default("data/awardtracker.db").IsSetByUser(&dbPathSet).StringVar(&c.dbPath)
 	app.Flag("demo", "Seed a demo account with a few thousand QSOs on an empty database, and show a LoTW sync against a local fake LoTW.").BoolVar(&c.demo)
 	app.Flag("cache.ttl", "How long cached statistics and award progress stay valid (0 disables caching).").Default("5m").DurationVar(&c.cacheTTL)
 	app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").EnumVar(&c.logLevel, "debug", "info", "warn", "error")
@@ -97,6 +105,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	backupCmd := app.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
 	backupCmd.Flag("to", "File to write the backup to; replaced only once the backup is complete.").Required().StringVar(&c.backupTo)
 
+	migrateCmd := app.Command("migrate-db", "Copy a SQLite database (users with their ids, QSOs, sync states, the token signing key) into a new, empty PostgreSQL database. Stop the service first.")
+	migrateCmd.Flag("from", "SQLite database file to copy (a path or sqlite://PATH).").Required().StringVar(&c.migrateFrom)
+	migrateCmd.Flag("to", "postgres:// URL of the empty database to copy into.").Required().StringVar(&c.migrateTo)
+
 	command, err := app.Parse(args)
 	if exited >= 0 { // --help or --version printed; nothing to run
 		return nil, errExit{code: exited}
@@ -105,7 +117,16 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	c.command = command
+	if err := c.resolveDB(dbURL, dbPathSet); err != nil {
+		return nil, err
+	}
 	switch {
+	case c.command == "migrate-db" && !postgres.IsURL(c.migrateTo):
+		return nil, fmt.Errorf("migrate-db: --to must be a postgres:// URL, not %s", postgres.Redact(c.migrateTo))
+	case c.dbURL != "" && c.command == "backup":
+		return nil, fmt.Errorf("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
+	case c.dbURL != "" && c.backupInterval > 0:
+		return nil, fmt.Errorf("--backup.interval copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
 	case c.backupInterval < 0 || (c.backupInterval > 0 && c.backupInterval < time.Second):
 		// Backups are named to the second.
 		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")

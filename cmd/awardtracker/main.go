@@ -27,6 +27,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/backup"
 	"github.com/awardtracker/awardtracker/pkg/cache"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
@@ -52,8 +53,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return 2
 	}
 	log := cfg.logger(stderr)
-	if cfg.command == "backup" {
+	switch cfg.command {
+	case "backup":
 		return runBackup(ctx, cfg, log)
+	case "migrate-db":
+		return runMigrateDB(ctx, cfg, log)
 	}
 	app, err := start(ctx, cfg, log, stdout)
 	if err != nil {
@@ -107,19 +111,20 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	)
 
 	tracker := perf.New(reg, perf.Options{})
-	db, err := sqlite.Open(ctx, cfg.dbPath, sqlite.Options{Tracker: tracker, Logger: log, QueryDelay: cfg.queryDelay})
+	db, backupSource, err := openDB(ctx, cfg, gormstore.Options{Tracker: tracker, Logger: log, QueryDelay: cfg.queryDelay})
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func(context.Context) error { return db.Close() })
 	reg.MustRegister(collectors.NewDBStatsCollector(db.SQLDB(), "awardtracker"))
 	reg.MustRegister(db.Collector())
-	log.Info("Database open", "path", cfg.dbPath)
+	engine, dbName := cfg.dbName()
+	log.Info("Database open", "engine", engine, "db", dbName)
 
 	var backups *backup.Scheduler
 	if cfg.backupInterval > 0 {
 		backups, err = backup.New(backup.Options{Dir: cfg.backupDir, Interval: cfg.backupInterval, Keep: cfg.backupKeep,
-			Source: db, Registerer: reg, Logger: log})
+			Source: backupSource, Registerer: reg, Logger: log})
 		if err != nil {
 			return nil, err
 		}
@@ -130,12 +135,12 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return nil, fmt.Errorf("token signing key: %w", err)
 	}
-	users := sqlite.NewUserService(db)
+	users := gormstore.NewUserService(db)
 	authSvc, err := auth.NewService(users, key, auth.Options{Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
-	stored := sqlite.NewQSOService(db)
+	stored := gormstore.NewQSOService(db)
 
 	cm := cache.NewMetrics(reg)
 	statsCache := cache.New[*awardtracker.Stats]("stats", cfg.cacheTTL, cm)
@@ -144,7 +149,7 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	// Every writer of QSOs (API, syncer, demo) gets this one: its writes
 	// invalidate the caches.
 	qsos := cache.NewQSOService(stored, caches)
-	stats := cache.NewStatsService(sqlite.NewStatsService(db), statsCache)
+	stats := cache.NewStatsService(gormstore.NewStatsService(db), statsCache)
 	awards := cache.NewAwardService(award.NewService(stored), awardCache)
 
 	if cfg.demo {

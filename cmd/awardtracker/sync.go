@@ -7,14 +7,14 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/secret"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
 	"github.com/awardtracker/awardtracker/pkg/syncer"
 )
 
 // newSyncer builds the LoTW and DCL clients and the syncer around them.
-func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *sqlite.DB,
+func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *gormstore.DB,
 	qsos awardtracker.QSOService) (*syncer.Syncer, error) {
 	var box *secret.Box
 	if cfg.secretsKey != "" {
@@ -27,7 +27,7 @@ func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *sql
 	}
 	return syncer.New(syncer.Options{
 		QSOs:        qsos,
-		States:      sqlite.NewSyncStateService(db),
+		States:      gormstore.NewSyncStateService(db),
 		LoTW:        lotw.New(lotw.Options{URL: cfg.lotwURL, Version: version(), MaxReportBytes: cfg.lotwMaxReport}),
 		DCL:         dcl.New(dcl.Options{URL: cfg.dclURL, Version: version()}),
 		Box:         box,
