@@ -47,6 +47,12 @@ func newJobRegistry(now func() time.Time) *jobRegistry {
 
 // Job returns one of the user's jobs. Another user's job is ENOTFOUND too.
 func (s *Syncer) Job(userID int64, id string) (*awardtracker.SyncJob, error) {
+	if s.q != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		job, _, err := s.q.job(ctx, userID, id)
+		return job, err
+	}
 	job, _ := s.jobs.get(userID, id)
 	if job == nil {
 		return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "sync job %q not found", id)
@@ -57,6 +63,9 @@ func (s *Syncer) Job(userID int64, id string) (*awardtracker.SyncJob, error) {
 // Wait blocks until one of the user's jobs has finished, or ctx is done,
 // and returns the job. Another user's job is ENOTFOUND.
 func (s *Syncer) Wait(ctx context.Context, userID int64, id string) (*awardtracker.SyncJob, error) {
+	if s.q != nil {
+		return s.waitQueue(ctx, userID, id)
+	}
 	job, done := s.jobs.get(userID, id)
 	if job == nil {
 		return nil, awardtracker.Errorf(awardtracker.ENOTFOUND, "sync job %q not found", id)
@@ -97,6 +106,11 @@ func (r *jobRegistry) activeJob(userID int64, src awardtracker.Source) *awardtra
 // returns a copy of the job already active and ECONFLICT, or EUNAVAILABLE
 // once the registry is closed.
 func (r *jobRegistry) claim(userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error) {
+	return r.claimID(uuid.NewString(), userID, src)
+}
+
+// claimID is claim for a job whose id was given elsewhere (River's).
+func (r *jobRegistry) claimID(id string, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -107,7 +121,7 @@ func (r *jobRegistry) claim(userID int64, src awardtracker.Source) (*awardtracke
 		c := *job
 		return &c, awardtracker.Errorf(awardtracker.ECONFLICT, "a %s sync is already running", sourceName(src))
 	}
-	job := &awardtracker.SyncJob{ID: uuid.NewString(), UserID: userID, Source: src, Status: awardtracker.JobQueued}
+	job := &awardtracker.SyncJob{ID: id, UserID: userID, Source: src, Status: awardtracker.JobQueued}
 	r.active[k] = job
 	r.jobs[job.ID] = job
 	r.done[job.ID] = make(chan struct{})

@@ -1,9 +1,12 @@
 package syncer
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -84,4 +87,51 @@ func (m *metrics) setLastSuccess(src awardtracker.Source, t time.Time) {
 		m.last[src] = t
 		m.lastSuccess.WithLabelValues(string(src)).Set(float64(t.UnixNano()) / 1e9)
 	}
+}
+
+// The River queue's figures, read from its table at scrape time. They are
+// global: every replica reports the same values, so aggregate them with
+// max, not sum.
+var (
+	queueWaitingDesc = prometheus.NewDesc("awardtracker_sync_queue_jobs_waiting",
+		"Sync jobs ready to run and waiting for a worker, across the fleet (global: aggregate with max).", nil, nil)
+	queueOldestDesc = prometheus.NewDesc("awardtracker_sync_queue_oldest_waiting_age_seconds",
+		"Age of the oldest sync job ready to run and waiting for a worker (0: none; global: aggregate with max).", nil, nil)
+	queueDiscardedDesc = prometheus.NewDesc("awardtracker_sync_queue_jobs_discarded",
+		"Sync jobs River gave up on after their last attempt, still retained (global: aggregate with max).", nil, nil)
+)
+
+// queueCollector reads the queue's figures at scrape time.
+type queueCollector struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueWaitingDesc
+	ch <- queueOldestDesc
+	ch <- queueDiscardedDesc
+}
+
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var waiting, discarded int64
+	var oldest float64
+	// One scan of the sync jobs; the database's clock for the age, so that
+	// every replica computes the same value.
+	err := c.pool.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE state = 'available'),
+		COALESCE(EXTRACT(EPOCH FROM now() - min(scheduled_at) FILTER (WHERE state = 'available')), 0)::float8,
+		count(*) FILTER (WHERE state = 'discarded')
+		FROM river_job WHERE kind = $1`, syncArgs{}.Kind()).Scan(&waiting, &oldest, &discarded)
+	if err != nil {
+		// Leave the series out rather than fail the whole scrape: the
+		// database's own alerts cover an unreachable PostgreSQL.
+		c.log.Warn("Cannot read the sync queue's figures", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueWaitingDesc, prometheus.GaugeValue, float64(waiting))
+	ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, max(oldest, 0))
+	ch <- prometheus.MustNewConstMetric(queueDiscardedDesc, prometheus.GaugeValue, float64(discarded))
 }

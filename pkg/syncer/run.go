@@ -40,6 +40,13 @@ func (s *Syncer) check(ctx context.Context, userID int64, src awardtracker.Sourc
 // EINVALID when they were rejected, EUNAVAILABLE when src is not configured
 // or the Syncer is closing.
 func (s *Syncer) Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error) {
+	if s.q != nil {
+		if _, err := s.check(ctx, userID, src); err != nil {
+			return nil, err
+		}
+		job, _, err := s.q.insert(ctx, syncArgs{UserID: userID, Source: src})
+		return job, err
+	}
 	if job := s.jobs.activeJob(userID, src); job != nil {
 		return job, nil
 	}
@@ -82,6 +89,13 @@ func (s *Syncer) StartFull(ctx context.Context, userID int64) (*awardtracker.Syn
 				Message: fmt.Sprintf("a full LoTW download ran at %s; the next one is possible from %s",
 					st.LastFullSync.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))}
 		}
+	}
+	if s.q != nil {
+		job, dup, err := s.q.insert(ctx, syncArgs{UserID: userID, Source: awardtracker.SourceLoTW, Full: true})
+		if err == nil && dup {
+			return nil, awardtracker.Errorf(awardtracker.ECONFLICT, "a %s sync is already running", sourceName(awardtracker.SourceLoTW))
+		}
+		return job, err
 	}
 	job, err := s.jobs.claim(userID, awardtracker.SourceLoTW)
 	if err != nil {

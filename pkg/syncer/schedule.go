@@ -52,22 +52,25 @@ func (s *Syncer) due(st *awardtracker.SyncState, now time.Time, every time.Durat
 // RunOnce starts a sync of every user whose slot in the interval every has
 // come (or whose back-off has run out), in the worker pool, waits for them,
 // and returns how many it started. Failures are logged and counted, never
-// returned.
+// returned. In the fleet mode it queues them in River and returns how many
+// it queued, without waiting.
 func (s *Syncer) RunOnce(ctx context.Context, every time.Duration) int {
+	if s.q != nil {
+		return s.enqueueDue(ctx, every)
+	}
 	var wg sync.WaitGroup
 	n := s.dispatch(ctx, every, &wg)
 	wg.Wait()
 	return n
 }
 
-// dispatch starts a sync, in the worker pool, of every user due now, adding
-// each to wg, and returns how many it started. A user whose sync is still
-// queued or running (a trickling upstream) is skipped, not queued twice.
-func (s *Syncer) dispatch(ctx context.Context, every time.Duration, wg *sync.WaitGroup) int {
+// dueStates returns the states of every user and configured source due
+// now. It also feeds the last-success gauge.
+func (s *Syncer) dueStates(ctx context.Context, every time.Duration) []awardtracker.SyncState {
 	if every <= 0 {
-		return 0
+		return nil
 	}
-	ran := 0
+	var due []awardtracker.SyncState
 	for _, src := range []awardtracker.Source{awardtracker.SourceLoTW, awardtracker.SourceDCL} {
 		if (src == awardtracker.SourceLoTW && s.lotw == nil) || (src == awardtracker.SourceDCL && s.dcl == nil) {
 			continue
@@ -83,27 +86,37 @@ func (s *Syncer) dispatch(ctx context.Context, every time.Duration, wg *sync.Wai
 			if st.LastSuccess != nil {
 				s.m.setLastSuccess(src, *st.LastSuccess)
 			}
-			if ctx.Err() != nil {
-				return ran
+			if s.due(st, now, every) {
+				due = append(due, *st)
 			}
-			if !s.due(st, now, every) {
-				continue
-			}
-			job, err := s.jobs.claim(st.UserID, src)
-			if awardtracker.ErrorCode(err) == awardtracker.ECONFLICT {
-				continue // running or queued already (by hand, or an earlier tick)
-			}
-			if err != nil { // closing
-				return ran
-			}
-			ran++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer s.jobs.release()
-				s.run(ctx, job)
-			}()
 		}
+	}
+	return due
+}
+
+// dispatch starts a sync, in the worker pool, of every user due now, adding
+// each to wg, and returns how many it started. A user whose sync is still
+// queued or running (a trickling upstream) is skipped, not queued twice.
+func (s *Syncer) dispatch(ctx context.Context, every time.Duration, wg *sync.WaitGroup) int {
+	ran := 0
+	for _, st := range s.dueStates(ctx, every) {
+		if ctx.Err() != nil {
+			return ran
+		}
+		job, err := s.jobs.claim(st.UserID, st.Source)
+		if awardtracker.ErrorCode(err) == awardtracker.ECONFLICT {
+			continue // running or queued already (by hand, or an earlier tick)
+		}
+		if err != nil { // closing
+			return ran
+		}
+		ran++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer s.jobs.release()
+			s.run(ctx, job)
+		}()
 	}
 	return ran
 }
@@ -118,6 +131,11 @@ func (s *Syncer) Run(ctx context.Context, every time.Duration) error {
 		return nil
 	}
 	tick := min(max(every/60, time.Second), time.Minute)
+	if s.q != nil {
+		s.log.Info("Scheduled syncs started (River periodic job)", "interval", every, "tick", tick)
+		s.runQueue(ctx, every, tick)
+		return nil
+	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	s.log.Info("Scheduled syncs started", "interval", every, "tick", tick)

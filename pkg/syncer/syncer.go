@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -80,6 +81,19 @@ type Options struct {
 	// Timeout is the deadline of one sync from the moment it starts running
 	// (default DefaultTimeout). A sync past it fails and writes nothing.
 	Timeout time.Duration
+
+	// Pool, when set, is the fleet mode: jobs, their status and the
+	// schedule live in River's tables on this PostgreSQL database
+	// (migrated by MigrateRiver), so that any replica answers for any job
+	// and exactly one runs it. Nil keeps them in this process.
+	Pool *pgxpool.Pool
+	// RescueAfter is how long a job may run before River takes its
+	// replica for dead and retries it elsewhere (fleet mode; default
+	// DefaultRescueAfter). It must exceed Timeout.
+	RescueAfter time.Duration
+	// RetryBase is River's first wait before retrying a failed sync
+	// (fleet mode; default RetryBase), doubled on each further attempt.
+	RetryBase time.Duration
 }
 
 // Syncer runs syncs. It is safe for concurrent use.
@@ -104,6 +118,7 @@ type Syncer struct {
 	cancel context.CancelFunc
 
 	jobs *jobRegistry
+	q    *queue // nil: the single-machine mode
 }
 
 var _ awardtracker.SyncService = (*Syncer)(nil)
@@ -141,6 +156,14 @@ func New(opts Options) (*Syncer, error) {
 	}
 	s.started = s.now()
 	s.base, s.cancel = context.WithCancel(context.Background())
+	if opts.Pool != nil {
+		if s.q, err = newQueue(s, opts); err != nil {
+			return nil, err
+		}
+		if err := opts.Registerer.Register(queueCollector{pool: opts.Pool, log: opts.Logger}); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -149,6 +172,13 @@ func New(opts Options) (*Syncer, error) {
 func (s *Syncer) Close(ctx context.Context) error {
 	s.jobs.close()
 	s.cancel()
+	if s.q != nil {
+		// The cancelled syncs fail their attempts: River retries them on
+		// another replica (or this one, restarted).
+		if err := s.q.client.StopAndCancel(ctx); err != nil {
+			return err
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		s.jobs.wait()
