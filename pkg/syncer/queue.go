@@ -77,19 +77,23 @@ func MigrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return fmt.Errorf("syncer: river migrations: %w", err)
 	}
-	tx, err := pool.Begin(ctx)
+	// Replicas starting together would otherwise race to create the
+	// tables. A session lock on a connection of its own: River applies
+	// each version in a transaction of its own (one transaction for all
+	// fails, an enum value added by one version is used by the next).
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("syncer: river migrations: %w", err)
 	}
-	defer tx.Rollback(ctx)
-	// Replicas starting together would otherwise race to create the tables.
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(riverMigrateLock)); err != nil {
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(riverMigrateLock)); err != nil {
 		return fmt.Errorf("syncer: river migrations: %w", err)
 	}
-	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(riverMigrateLock))
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("syncer: river migrations: %w", err)
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 // queue is the River client of the fleet mode.
