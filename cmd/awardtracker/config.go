@@ -40,6 +40,7 @@ type config struct {
 	dclURL         string
 	syncWorkers    int
 	syncTimeout    time.Duration
+	syncRescue     time.Duration
 	queryDelay     time.Duration
 
 	// command is what to run: "serve" (the default), "backup" or
@@ -88,6 +89,7 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("sync.interval", "How often every user with stored credentials is synced from LoTW and DCL (0 disables).").Default("1h").DurationVar(&c.syncInterval)
 	app.Flag("sync.concurrency", "How many LoTW/DCL syncs run at once; more wait their turn.").Default("4").IntVar(&c.syncWorkers)
 	app.Flag("sync.timeout", "Deadline of one sync, download and import together; a sync past it fails and writes nothing.").Default("1h").DurationVar(&c.syncTimeout)
+	app.Flag("sync.rescue-after", "With PostgreSQL: a sync job running longer than this is taken for lost with its replica and run again by another one. Must be longer than --sync.timeout.").Default("1h15m").DurationVar(&c.syncRescue)
 	app.Flag("secrets.key", "Secret (at least 32 characters) from which the key that encrypts stored LoTW/DCL credentials is derived. Without it, credentials cannot be stored.").StringVar(&c.secretsKey)
 	app.Flag("lotw.url", "LoTW report URL.").Default("https://lotw.arrl.org/lotwuser/lotwreport.adi").StringVar(&c.lotwURL)
 	app.Flag("lotw.max-report-bytes", "Largest LoTW report downloaded (spooled to a temporary file); a larger one fails the sync. 1 GiB is about 1.6 million confirmations.").Default("1073741824").Int64Var(&c.lotwMaxReport)
@@ -145,6 +147,9 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	}
 	if c.syncTimeout <= 0 {
 		return nil, fmt.Errorf("--sync.timeout must be positive")
+	}
+	if c.syncRescue <= c.syncTimeout {
+		return nil, fmt.Errorf("--sync.rescue-after (%v) must be longer than --sync.timeout (%v): a slow sync would run twice at once", c.syncRescue, c.syncTimeout)
 	}
 	if c.lotwMaxReport < 1 {
 		return nil, fmt.Errorf("--lotw.max-report-bytes must be positive")

@@ -53,12 +53,12 @@ func TestSyncFlags(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, &out, &errOut, nil); code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}
-	for _, want := range []string{"--sync.concurrency=4", "--sync.timeout=1h", "--lotw.max-report-bytes=1073741824"} {
+	for _, want := range []string{"--sync.concurrency=4", "--sync.timeout=1h", "--sync.rescue-after=1h15m", "--lotw.max-report-bytes=1073741824"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}
 	}
-	for _, args := range [][]string{{"--sync.concurrency=0"}, {"--sync.timeout=0s"}, {"--lotw.max-report-bytes=0"}} {
+	for _, args := range [][]string{{"--sync.concurrency=0"}, {"--sync.timeout=0s"}, {"--sync.timeout=2h"}, {"--sync.rescue-after=30m"}, {"--lotw.max-report-bytes=0"}} {
 		if code := run(context.Background(), args, &out, &errOut, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}

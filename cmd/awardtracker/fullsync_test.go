@@ -8,15 +8,32 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
+	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
 )
 
 // TestFullLoTWDownload: POST /api/sync/lotw?full=true downloads every
 // confirmation once, ignoring the cursor, and a second request within a day
-// is refused with 409 and Retry-After.
+// is refused with 409 and Retry-After. On PostgreSQL the jobs are River's
+// (their ids its row ids), on SQLite the in-process syncer's: the API is
+// the same.
 func TestFullLoTWDownload(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testFullLoTWDownload(t, func(args ...string) string { url, _ := startService(t, args...); return url })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		db := pgtest.NewDatabase(t)
+		testFullLoTWDownload(t, func(args ...string) string {
+			url, stop := serve(t, append(args, "--db.url="+db)...)
+			t.Cleanup(func() { stop() })
+			return url
+		})
+	})
+}
+
+func testFullLoTWDownload(t *testing.T, start func(args ...string) string) {
 	fake := lotwtest.NewSampleServer("n0aaa", "lotw-pass")
 	defer fake.Close()
-	url, _ := startService(t, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey,
+	url := start("--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey,
 		"--web.rate-limit.api=0", "--web.rate-limit.auth=0")
 	tok := register(t, url, "N0AAA")
 	if st := call(t, "PUT", url+"/api/me/lotw", tok, map[string]string{"username": "n0aaa", "password": "lotw-pass"}, nil); st != 204 {

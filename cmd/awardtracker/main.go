@@ -156,10 +156,12 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 		fake := startDemoLoTW(cfg, log)
 		a.closers = append(a.closers, func(context.Context) error { fake.Close(); return nil })
 	}
-	syncer, err := newSyncer(cfg, log, reg, db, qsos)
+	syncer, closeQueue, err := newSyncer(ctx, cfg, log, reg, db, qsos)
 	if err != nil {
 		return nil, err
 	}
+	// Closed after the syncer (closers run last first).
+	a.closers = append(a.closers, closeQueue)
 
 	if cfg.operatorToken == "" {
 		log.Warn("No --web.operator-token: /metrics and the detailed /api/health are public and the operator endpoints are disabled")

@@ -1,31 +1,50 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
+	"github.com/awardtracker/awardtracker/pkg/postgres"
 	"github.com/awardtracker/awardtracker/pkg/secret"
 	"github.com/awardtracker/awardtracker/pkg/syncer"
 )
 
 // newSyncer builds the LoTW and DCL clients and the syncer around them.
-func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *gormstore.DB,
-	qsos awardtracker.QSOService) (*syncer.Syncer, error) {
+// On PostgreSQL the syncer's jobs and schedule live in River, on a pool of
+// their own (River speaks pgx, the storage database/sql through GORM),
+// after River's migrations; closePool closes that pool once the syncer is
+// closed (a no-op on SQLite).
+func newSyncer(ctx context.Context, cfg *config, log *slog.Logger, reg prometheus.Registerer, db *gormstore.DB,
+	qsos awardtracker.QSOService) (s *syncer.Syncer, closePool func(context.Context) error, err error) {
+	closePool = func(context.Context) error { return nil }
 	var box *secret.Box
 	if cfg.secretsKey != "" {
-		var err error
 		if box, err = secret.NewBox(cfg.secretsKey); err != nil {
-			return nil, err
+			return nil, closePool, err
 		}
 	} else {
 		log.Warn("No --secrets.key: users cannot store LoTW or DCL credentials, so nothing will sync")
 	}
-	return syncer.New(syncer.Options{
+	var pool *pgxpool.Pool
+	if cfg.dbURL != "" {
+		if pool, err = pgxpool.New(ctx, cfg.dbURL); err != nil {
+			return nil, closePool, fmt.Errorf("sync queue: %s: %w", postgres.Redact(cfg.dbURL), err)
+		}
+		if err := syncer.MigrateRiver(ctx, pool); err != nil {
+			pool.Close()
+			return nil, closePool, err
+		}
+		closePool = func(context.Context) error { pool.Close(); return nil }
+	}
+	s, err = syncer.New(syncer.Options{
 		QSOs:        qsos,
 		States:      gormstore.NewSyncStateService(db),
 		LoTW:        lotw.New(lotw.Options{URL: cfg.lotwURL, Version: version(), MaxReportBytes: cfg.lotwMaxReport}),
@@ -35,5 +54,12 @@ func newSyncer(cfg *config, log *slog.Logger, reg prometheus.Registerer, db *gor
 		Logger:      log,
 		Concurrency: cfg.syncWorkers,
 		Timeout:     cfg.syncTimeout,
+		Pool:        pool,
+		RescueAfter: cfg.syncRescue,
 	})
+	if err != nil {
+		closePool(ctx)
+		return nil, func(context.Context) error { return nil }, err
+	}
+	return s, closePool, nil
 }
