@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
@@ -116,5 +118,21 @@ func BenchmarkJobRegistry_Claim(b *testing.B) {
 			b.Fatal(err)
 		}
 		finish(job)
+	}
+}
+
+// TestRetryPolicy: River's retries of a sync wait the base after the first
+// failure and double after each further one, up to RetryCap.
+func TestRetryPolicy(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	p := retryPolicy{base: RetryBase, now: func() time.Time { return now }}
+	for _, tt := range []struct {
+		errors int // failures before the one retried
+		want   time.Duration
+	}{{0, RetryBase}, {1, 2 * RetryBase}, {2, 4 * RetryBase}, {10, RetryCap}, {100, RetryCap}} {
+		got := p.NextRetry(&rivertype.JobRow{Errors: make([]rivertype.AttemptError, tt.errors)}).Sub(now)
+		if got != tt.want {
+			t.Errorf("after %d earlier failures: got %v, want %v", tt.errors, got, tt.want)
+		}
 	}
 }

@@ -104,11 +104,18 @@ type queue struct {
 
 // retryPolicy spaces River's retries like the scheduler's back-off, so that
 // a failing upstream sees the same pauses whichever of them retries.
-type retryPolicy struct{ base time.Duration }
+// It reads the wall clock, not Options.Now: River compares the time with
+// its own rows' times.
+type retryPolicy struct {
+	base time.Duration
+	now  func() time.Time
+}
 
+// NextRetry waits base after the first failure, doubling after each
+// further one. job.Errors does not hold the failure being retried yet.
 func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	d := p.base << max(len(job.Errors)-1, 0)
-	return time.Now().Add(min(d, RetryCap))
+	d := p.base << min(len(job.Errors), 10)
+	return p.now().Add(min(d, RetryCap))
 }
 
 func newQueue(s *Syncer, opts Options) (*queue, error) {
@@ -139,7 +146,7 @@ func newQueue(s *Syncer, opts Options) (*queue, error) {
 		// deadline enforces it.
 		JobTimeout:           opts.Timeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
-		RetryPolicy:          retryPolicy{base: opts.RetryBase},
+		RetryPolicy:          retryPolicy{base: opts.RetryBase, now: time.Now},
 		MaxAttempts:          syncAttempts,
 		Logger:               opts.Logger,
 	})
