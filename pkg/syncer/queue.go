@@ -242,8 +242,8 @@ type syncWorker struct {
 func (w *syncWorker) Timeout(*river.Job[syncArgs]) time.Duration { return w.s.timeout }
 
 // Work runs the sync, records its outcome as the job's output, and tells
-// River what to do next: nothing after a success or a failure the stored
-// back-off handles, never again after a rejected login (LoTW etiquette:
+// River what to do next: nothing after a success or a timeout (the stored
+// back-off handles the next attempt), never again after a rejected login (LoTW etiquette:
 // a wrong password is not retried), hours later after a rate-limit page,
 // and a retry with back-off after a transient error or a shutdown.
 func (w *syncWorker) Work(ctx context.Context, rj *river.Job[syncArgs]) error {
@@ -271,6 +271,10 @@ func (w *syncWorker) Work(ctx context.Context, rj *river.Job[syncArgs]) error {
 		return river.JobCancel(err)
 	case classify(err) == ResultRateLimited:
 		return river.JobSnooze(RateLimitBase)
+	case errors.Is(err, s.errTimeout):
+		// Another attempt would most likely time out too, holding a
+		// worker and LoTW that long again: the stored back-off decides.
+		return nil
 	}
 	return err
 }

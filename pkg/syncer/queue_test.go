@@ -241,6 +241,31 @@ func TestFleet_BadLogin(t *testing.T) {
 	}
 }
 
+// TestFleet_Timeout: a sync past --sync.timeout (River's job timeout)
+// fails with the flag named, writes nothing, and is not retried by River:
+// another attempt would most likely hold LoTW as long again.
+func TestFleet_Timeout(t *testing.T) {
+	f := newFleet(t)
+	a := f.replica(t, replicaOptions{timeout: time.Second, rescueAfter: time.Minute})
+	uid := f.user(t, a.s, "N0AAA", 500)
+	gate := f.lotw.Drip(256) // never fed: the download stalls
+	defer close(gate)
+	job, err := a.s.Start(context.Background(), uid, awardtracker.SourceLoTW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job = wait(t, a.s, uid, job.ID)
+	if job.Status != awardtracker.JobFailed || !strings.Contains(job.Error, "--sync.timeout") || job.Imported != 0 {
+		t.Errorf("job: got %+v, want failed naming --sync.timeout", job)
+	}
+	if got := f.qsoCount(t, uid); got != 0 {
+		t.Errorf("QSOs: got %d, want 0", got)
+	}
+	if got := f.requests("N0AAA"); got != 1 {
+		t.Errorf("LoTW downloads: got %d, want 1 (no retry after a timeout)", got)
+	}
+}
+
 // TestFleet_Schedule runs the scheduler on two replicas: River runs the
 // periodic job on its leader only, so each due user is synced once, not
 // once per replica.

@@ -168,8 +168,12 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 			err = awardtracker.Errorf(awardtracker.EINTERNAL, "internal error")
 		}
 		s.m.inProgress.WithLabelValues(string(src)).Dec()
-		if err != nil && context.Cause(ctx) == s.errTimeout {
-			err = s.errTimeout // whatever the layer that noticed made of it
+		// Whatever the layer that noticed made of it. In the fleet mode
+		// River's job timeout, the same --sync.timeout set a moment
+		// earlier, may fire first.
+		if err != nil && (context.Cause(ctx) == s.errTimeout ||
+			(s.q != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded))) {
+			err = s.errTimeout
 		}
 		s.finish(ctx, job, st, fetched, res, err, time.Since(began))
 	}()
