@@ -241,6 +241,42 @@ func TestFleet_BadLogin(t *testing.T) {
 	}
 }
 
+// TestFleet_RateLimited: LoTW's rate-limit page snoozes the job for hours:
+// it reads as queued with the reason, and asking again returns it rather
+// than download again.
+func TestFleet_RateLimited(t *testing.T) {
+	f := newFleet(t)
+	a := f.replica(t, replicaOptions{})
+	uid := f.user(t, a.s, "N0AAA", 5)
+	f.lotw.SetFault(lotwtest.FaultRateLimited)
+	job, err := a.s.Start(context.Background(), uid, awardtracker.SourceLoTW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := job.ID
+	waitFor(t, func() bool {
+		job, err = a.s.Job(uid, id)
+		return err == nil && job.Status == awardtracker.JobQueued && job.Error != ""
+	})
+	again, err := a.s.Start(context.Background(), uid, awardtracker.SourceLoTW)
+	if err != nil || again.ID != id {
+		t.Errorf("asked again: got %+v, %v; want the snoozed job %s", again, err, id)
+	}
+	if got := f.requests("N0AAA"); got != 1 {
+		t.Errorf("LoTW downloads: got %d, want 1", got)
+	}
+	pool := newPool(t, f.url)
+	var state string
+	var wait float64
+	if err := pool.QueryRow(context.Background(),
+		`SELECT state, EXTRACT(EPOCH FROM scheduled_at - now()) FROM river_job WHERE id = $1`, id).Scan(&state, &wait); err != nil {
+		t.Fatal(err)
+	}
+	if state != "scheduled" || wait < (syncer.RateLimitBase - time.Minute).Seconds() {
+		t.Errorf("job row: got %s in %.0fs, want scheduled in about %v", state, wait, syncer.RateLimitBase)
+	}
+}
+
 // TestFleet_Timeout: a sync past --sync.timeout (River's job timeout)
 // fails with the flag named, writes nothing, and is not retried by River:
 // another attempt would most likely hold LoTW as long again.
