@@ -272,7 +272,7 @@ func TestFleet_RateLimited(t *testing.T) {
 		`SELECT state, EXTRACT(EPOCH FROM scheduled_at - now()) FROM river_job WHERE id = $1`, id).Scan(&state, &wait); err != nil {
 		t.Fatal(err)
 	}
-	if state != "scheduled" || wait < (syncer.RateLimitBase - time.Minute).Seconds() {
+	if state != "scheduled" || wait < (syncer.RateLimitBase-time.Minute).Seconds() {
 		t.Errorf("job row: got %s in %.0fs, want scheduled in about %v", state, wait, syncer.RateLimitBase)
 	}
 }
