@@ -219,6 +219,12 @@ func TestFleet_Unique(t *testing.T) {
 			t.Errorf("replica %s: unknown id: got %v, want ENOTFOUND", name, err)
 		}
 	}
+	// A replica started afterwards (a restart) knows the job too.
+	a.s.Close(context.Background())
+	c := f.replica(t, replicaOptions{})
+	if got, err := c.s.Job(uid, id); err != nil || got.Status != awardtracker.JobSucceeded || got.Imported != 500 {
+		t.Errorf("restarted replica: Job: got %+v, %v; want the succeeded job %s", got, err, id)
+	}
 }
 
 // TestFleet_BadLogin: a rejected login is never retried (LoTW etiquette),

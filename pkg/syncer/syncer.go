@@ -16,6 +16,12 @@
 // long and never the other users' syncs. It exports the awardtracker_sync_*
 // metrics.
 //
+// With Options.Pool (PostgreSQL, a fleet of replicas; queue.go) the jobs,
+// their status and the schedule live in River instead of this process:
+// one job per user and source across the fleet, the schedule a periodic
+// job on River's leader, retries and the rescue of a dead replica's jobs
+// River's. The sync itself is the same in both modes.
+//
 // It knows the upstreams only as awardtracker.LoTWDownloader and
 // DCLDownloader, and their failures only by awardtracker.UpstreamCode: it
 // does not speak HTTP (packages lotw and dcl do), store anything itself
