@@ -35,7 +35,15 @@ func newSyncer(ctx context.Context, cfg *config, log *slog.Logger, reg prometheu
 	}
 	var pool *pgxpool.Pool
 	if cfg.dbURL != "" {
-		if pool, err = pgxpool.New(ctx, cfg.dbURL); err != nil {
+		pcfg, err := pgxpool.ParseConfig(cfg.dbURL)
+		if err != nil {
+			return nil, closePool, fmt.Errorf("sync queue: %s: %w", postgres.Redact(cfg.dbURL), err)
+		}
+		// pgx's default (4 on a small machine) is too few: River's
+		// listener holds one connection, and its fetches, completions and
+		// leader election should not queue behind each other.
+		pcfg.MaxConns = 8
+		if pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 			return nil, closePool, fmt.Errorf("sync queue: %s: %w", postgres.Redact(cfg.dbURL), err)
 		}
 		if err := syncer.MigrateRiver(ctx, pool); err != nil {
