@@ -47,3 +47,26 @@ type CacheService interface {
 	// InvalidateAllCaches drops every cached value.
 	InvalidateAllCaches(ctx context.Context)
 }
+
+// CacheNotifier tells the other replicas of a fleet that a user's QSOs
+// changed, so that they drop that user's cached statistics and award
+// progress. A single process (SQLite) has none.
+type CacheNotifier interface {
+	// NotifyCacheInvalidation is called once a write that changed userID's
+	// QSOs has committed; reason is the invalidation's reason ("import",
+	// "sync", "delete"). An error (EUNAVAILABLE: the database could not
+	// take the notification) leaves the other replicas serving their
+	// cached values until the cache TTL.
+	NotifyCacheInvalidation(ctx context.Context, userID int64, reason string) error
+}
+
+// CacheDropper drops cached values on another replica's word: the
+// receiving side of a CacheNotifier.
+type CacheDropper interface {
+	// DropUserCaches drops one user's cached values; reason is the one
+	// the sender gave.
+	DropUserCaches(userID int64, reason string)
+	// DropAllCaches drops every cached value: notifications may have been
+	// missed (the listening connection was lost).
+	DropAllCaches()
+}
