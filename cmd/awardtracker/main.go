@@ -30,6 +30,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/postgres"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
@@ -149,6 +150,16 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	// Every writer of QSOs (API, syncer, demo) gets this one: its writes
 	// invalidate the caches.
 	qsos := cache.NewQSOService(stored, caches)
+	// On PostgreSQL other replicas may share the database: they hear of
+	// this one's writes, and it of theirs, through LISTEN/NOTIFY.
+	var notifier *postgres.Notifier
+	if cfg.dbURL != "" {
+		notifier, err = postgres.NewNotifier(db, cfg.dbURL, postgres.NotifierOptions{Registerer: reg, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		qsos.WithNotifier(notifier)
+	}
 	stats := cache.NewStatsService(gormstore.NewStatsService(db), statsCache)
 	awards := cache.NewAwardService(award.NewService(stored), awardCache)
 
@@ -220,6 +231,9 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	loops.Go(func() { syncer.Run(loopCtx, cfg.syncInterval) })
 	if backups != nil {
 		loops.Go(func() { backups.Run(loopCtx) })
+	}
+	if notifier != nil {
+		loops.Go(func() { _ = notifier.Listen(loopCtx, caches) })
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); loops.Wait() }()
