@@ -29,9 +29,15 @@ type replica struct {
 	qsos     *cache.QSOService
 	stats    *cache.StatsService
 	notifier *postgres.Notifier
-	// drops receives a line for every drop the listener applied: "all",
-	// or "user <id> <reason>". Tests wait on it, never on a clock.
-	drops chan string
+	// drops receives every drop the listener applied. Tests wait on it,
+	// never on a clock.
+	drops chan drop
+}
+
+// drop is one drop: "all" or "user <id> <reason>", and when it happened.
+type drop struct {
+	what string
+	at   time.Time
 }
 
 // newReplica opens dsn and starts the replica's listener, stopped when t
@@ -39,20 +45,26 @@ type replica struct {
 // under the cache.
 func newReplica(t testing.TB, dsn string, wrapStats func(awardtracker.StatsService) awardtracker.StatsService) *replica {
 	t.Helper()
+	return newReplicaWith(t, dsn, wrapStats, nil)
+}
+
+// newReplicaWith is newReplica with the notifier's clock (nil: time.Now).
+func newReplicaWith(t testing.TB, dsn string, wrapStats func(awardtracker.StatsService) awardtracker.StatsService, now func() time.Time) *replica {
+	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, dsn, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &replica{db: db, reg: prometheus.NewRegistry(), drops: make(chan string, 1000)}
+	r := &replica{db: db, reg: prometheus.NewRegistry(), drops: make(chan drop, 1000)}
 	m := cache.NewMetrics(r.reg)
 	sc := cache.New[*awardtracker.Stats]("stats", time.Hour, m)
 	ac := cache.New[[]awardtracker.AwardProgress]("award", time.Hour, m)
 	r.caches = cache.NewCaches(sc, ac)
 	// The reconnect delay is pgxlisten's wait before dialling again; a
 	// short one keeps the reconnect test quick (nothing waits on it).
-	r.notifier, err = postgres.NewNotifier(db, dsn, postgres.NotifierOptions{Registerer: r.reg, ReconnectDelay: 10 * time.Millisecond})
+	r.notifier, err = postgres.NewNotifier(db, dsn, postgres.NotifierOptions{Registerer: r.reg, ReconnectDelay: 10 * time.Millisecond, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,17 +90,17 @@ func newReplica(t testing.TB, dsn string, wrapStats func(awardtracker.StatsServi
 // dropRecorder applies drops to the real caches, then reports them.
 type dropRecorder struct {
 	*cache.Caches
-	drops chan<- string
+	drops chan<- drop
 }
 
 func (d dropRecorder) DropUserCaches(userID int64, reason string) {
 	d.Caches.DropUserCaches(userID, reason)
-	d.drops <- fmt.Sprintf("user %d %s", userID, reason)
+	d.drops <- drop{fmt.Sprintf("user %d %s", userID, reason), time.Now()}
 }
 
 func (d dropRecorder) DropAllCaches() {
 	d.Caches.DropAllCaches()
-	d.drops <- "all"
+	d.drops <- drop{"all", time.Now()}
 }
 
 // wantDrop waits for the replica's next drop. The minute is a failsafe, so
@@ -96,13 +108,21 @@ func (d dropRecorder) DropAllCaches() {
 // package's timeout; delivery on loopback takes milliseconds.
 func (r *replica) wantDrop(t testing.TB, want string) {
 	t.Helper()
+	r.wantDropAt(t, want)
+}
+
+// wantDropAt is wantDrop, returning when the drop happened.
+func (r *replica) wantDropAt(t testing.TB, want string) time.Time {
+	t.Helper()
 	select {
 	case got := <-r.drops:
-		if got != want {
-			t.Fatalf("drop %q, want %q", got, want)
+		if got.what != want {
+			t.Fatalf("drop %q, want %q", got.what, want)
 		}
+		return got.at
 	case <-time.After(time.Minute):
 		t.Fatalf("no drop within a minute, want %q", want)
+		return time.Time{}
 	}
 }
 
@@ -151,9 +171,12 @@ func (r *replica) total(t testing.TB, userID int64) int {
 	return st.Total
 }
 
-// qsoAt is one QSO of a log; i makes it distinct.
+// qsoAt is one QSO of a log, i minutes after the first: a distinct QSO
+// for every i (LoTW's rule would merge QSOs of one source within 30
+// minutes only if they were duplicates by TQSL's key, which these are not).
 func qsoAt(i int) string {
-	return fmt.Sprintf("<CALL:6>DL1ABC<QSO_DATE:8>20240501<TIME_ON:6>%02d%02d00<BAND:3>20m<MODE:2>CW<EOR>", i/60, i%60)
+	t := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+	return fmt.Sprintf("<CALL:6>DL1ABC<QSO_DATE:8>%s<TIME_ON:6>%s<BAND:3>20m<MODE:2>CW<EOR>", t.Format("20060102"), t.Format("150405"))
 }
 
 func (r *replica) importLog(t testing.TB, userID int64, text string) {
@@ -215,7 +238,7 @@ func TestNotifier_ImportReachesOtherReplica(t *testing.T) {
 	}
 	select {
 	case d := <-a.drops:
-		t.Errorf("A applied its own notification: %q", d)
+		t.Errorf("A applied its own notification: %q", d.what)
 	default:
 	}
 	if problems, err := testutil.GatherAndLint(b.reg); err != nil || len(problems) > 0 {
