@@ -157,13 +157,16 @@ type handler struct {
 
 // HandleBacklog runs after every LISTEN, the first one included: whatever
 // was sent before it was missed.
+//
+// The counters move before the drop, so that whoever sees the drop sees
+// them too.
 func (h *handler) HandleBacklog(_ context.Context, _ string, conn *pgx.Conn) error {
-	h.d.DropAllCaches()
 	if h.n.connects.Add(1) > 1 {
 		h.n.m.reconnects.Inc()
 	}
 	h.n.pid.Store(conn.PgConn().PID())
 	h.n.m.up.Set(1)
+	h.d.DropAllCaches()
 	h.n.log.Info("Listening for cache invalidations", "channel", NotifyChannel, "backend_pid", conn.PgConn().PID())
 	return nil
 }
