@@ -112,7 +112,15 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	)
 
 	tracker := perf.New(reg, perf.Options{})
-	db, backupSource, err := openDB(ctx, cfg, gormstore.Options{Tracker: tracker, Logger: log, QueryDelay: cfg.queryDelay})
+	// On PostgreSQL other replicas may share the database: they hear of
+	// this one's writes, and it of theirs, through LISTEN/NOTIFY.
+	var notifier *postgres.Notifier
+	if cfg.dbURL != "" {
+		if notifier, err = postgres.NewNotifier(cfg.dbURL, postgres.NotifierOptions{Registerer: reg, Logger: log}); err != nil {
+			return nil, err
+		}
+	}
+	db, backupSource, err := openDB(ctx, cfg, gormstore.Options{Tracker: tracker, Logger: log, QueryDelay: cfg.queryDelay}, notifier)
 	if err != nil {
 		return nil, err
 	}
@@ -150,16 +158,6 @@ func start(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer)
 	// Every writer of QSOs (API, syncer, demo) gets this one: its writes
 	// invalidate the caches.
 	qsos := cache.NewQSOService(stored, caches)
-	// On PostgreSQL other replicas may share the database: they hear of
-	// this one's writes, and it of theirs, through LISTEN/NOTIFY.
-	var notifier *postgres.Notifier
-	if cfg.dbURL != "" {
-		notifier, err = postgres.NewNotifier(db, cfg.dbURL, postgres.NotifierOptions{Registerer: reg, Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		qsos.WithNotifier(notifier)
-	}
 	stats := cache.NewStatsService(gormstore.NewStatsService(db), statsCache)
 	awards := cache.NewAwardService(award.NewService(stored), awardCache)
 

@@ -51,10 +51,11 @@ func (c *config) dbName() (engine, name string) {
 
 // openDB opens the configured database. backups is the source of the
 // scheduled backups: SQLite's own copy; nil for PostgreSQL, whose
-// operators back it up with its tools (pg_dump, base backups).
-func openDB(ctx context.Context, cfg *config, opts gormstore.Options) (db *gormstore.DB, backups backup.Source, err error) {
+// operators back it up with its tools (pg_dump, base backups). notifier
+// (PostgreSQL only) announces the writes to the other replicas.
+func openDB(ctx context.Context, cfg *config, opts gormstore.Options, notifier *postgres.Notifier) (db *gormstore.DB, backups backup.Source, err error) {
 	if cfg.dbURL != "" {
-		db, err := postgres.Open(ctx, cfg.dbURL, postgres.Options{Options: opts})
+		db, err := postgres.Open(ctx, cfg.dbURL, postgres.Options{Options: opts, Notifier: notifier})
 		return db, nil, err
 	}
 	sdb, err := sqlite.Open(ctx, cfg.dbPath, sqlite.Options{Tracker: opts.Tracker, Logger: opts.Logger, QueryDelay: opts.QueryDelay})

@@ -48,20 +48,9 @@ type CacheService interface {
 	InvalidateAllCaches(ctx context.Context)
 }
 
-// CacheNotifier tells the other replicas of a fleet that a user's QSOs
-// changed, so that they drop that user's cached statistics and award
-// progress. A single process (SQLite) has none.
-type CacheNotifier interface {
-	// NotifyCacheInvalidation is called once a write that changed userID's
-	// QSOs has committed; reason is the invalidation's reason ("import",
-	// "sync", "delete"). An error (EUNAVAILABLE: the database could not
-	// take the notification) leaves the other replicas serving their
-	// cached values until the cache TTL.
-	NotifyCacheInvalidation(ctx context.Context, userID int64, reason string) error
-}
-
-// CacheDropper drops cached values on another replica's word: the
-// receiving side of a CacheNotifier.
+// CacheDropper drops cached values on another replica's word: a fleet's
+// replicas tell each other when a user's QSOs changed (the storage of the
+// replica that wrote sends the notification with the write).
 type CacheDropper interface {
 	// DropUserCaches drops one user's cached values; reason is the one
 	// the sender gave.

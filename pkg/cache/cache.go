@@ -12,9 +12,8 @@
 // operator endpoints the counters and a manual invalidation.
 //
 // It keeps nothing across restarts and shares no values between processes.
-// In a fleet, QSOService also tells the other replicas through an
-// awardtracker.CacheNotifier, and Caches, as an awardtracker.CacheDropper,
-// applies what they tell it (package postgres carries both over
+// In a fleet, Caches, as an awardtracker.CacheDropper, applies the other
+// replicas' invalidations (package postgres carries them over
 // LISTEN/NOTIFY). It does not copy values: what Get returns is shared by every caller and must
 // be treated as read-only.
 package cache

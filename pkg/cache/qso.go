@@ -18,14 +18,12 @@ import (
 // that a write method added to the interface fails to compile here instead
 // of bypassing the invalidation.
 //
-// In a fleet it also tells the other replicas, after the write committed
-// (the inner service has returned), through its notifier. A failed
-// notification does not fail the write, which is stored: it is logged by
-// the notifier, and the other replicas drop the values at their TTL.
+// In a fleet the other replicas hear of the write from the storage, which
+// sends the notification inside the write's transaction; Caches applies
+// theirs.
 type QSOService struct {
-	inner    awardtracker.QSOService
-	caches   *Caches
-	notifier awardtracker.CacheNotifier // nil: one process
+	inner  awardtracker.QSOService
+	caches *Caches
 }
 
 var _ awardtracker.QSOService = (*QSOService)(nil)
@@ -33,24 +31,6 @@ var _ awardtracker.QSOService = (*QSOService)(nil)
 // NewQSOService returns inner, invalidating c on writes.
 func NewQSOService(inner awardtracker.QSOService, c *Caches) *QSOService {
 	return &QSOService{inner: inner, caches: c}
-}
-
-// WithNotifier returns s telling n about every invalidation its writes
-// cause, for the other replicas of a fleet.
-func (s *QSOService) WithNotifier(n awardtracker.CacheNotifier) *QSOService {
-	s.notifier = n
-	return s
-}
-
-// invalidate drops the user's entries here and tells the other replicas.
-func (s *QSOService) invalidate(ctx context.Context, userID int64, reason Reason) {
-	s.caches.invalidateUser(userID, reason)
-	if s.notifier != nil {
-		// The write is stored whatever happens here; the notifier counts
-		// and logs a failure. The caller's cancellation must not lose the
-		// notification of a write that committed.
-		_ = s.notifier.NotifyCacheInvalidation(context.WithoutCancel(ctx), userID, reason.String())
-	}
 }
 
 // ImportQSOs imports through the inner service and, if the import changed
@@ -68,7 +48,7 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 		if opts.Cursor != nil {
 			reason = ReasonSync
 		}
-		s.invalidate(ctx, userID, reason)
+		s.caches.invalidateUser(userID, reason)
 	}
 	return res, nil
 }
@@ -79,7 +59,7 @@ func (s *QSOService) DeleteQSO(ctx context.Context, userID, qsoID int64) error {
 	if err := s.inner.DeleteQSO(ctx, userID, qsoID); err != nil {
 		return err
 	}
-	s.invalidate(ctx, userID, ReasonDelete)
+	s.caches.invalidateUser(userID, ReasonDelete)
 	return nil
 }
 

@@ -8,7 +8,6 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -51,18 +50,19 @@ type NotifierOptions struct {
 }
 
 // Notifier carries the statistics and award caches' invalidations between
-// the replicas of a fleet: NotifyCacheInvalidation sends one with
-// pg_notify on the pool, and Listen applies the other replicas' on a
-// connection of its own (LISTEN holds a session, so it cannot share the
-// pool), reconnecting through github.com/jackc/pgxlisten when that
-// connection is lost.
+// the replicas of a fleet. As Options.Notifier it adds pg_notify to every
+// write that changed a user's QSOs, inside the write's transaction, so that
+// the notification is delivered exactly when the write commits; Listen
+// applies the other replicas' on a connection of its own (LISTEN holds a
+// session, so it cannot share the pool), reconnecting through
+// github.com/jackc/pgxlisten when that connection is lost.
 //
 // A payload is "<user id> <reason> <commit time, µs since 1970> <sender>":
 // the sender (random, per Notifier) lets a replica skip its own
-// notifications, which it applied before sending; the commit time gives the
-// lag. Nothing else (no callsign) travels.
+// notifications, which its cache.QSOService applied after the write; the
+// commit time (taken just before COMMIT) gives the lag. Nothing else (no
+// callsign) travels.
 type Notifier struct {
-	pool     *sql.DB
 	dsn      string
 	sender   string
 	log      *slog.Logger
@@ -73,16 +73,16 @@ type Notifier struct {
 	m        notifyMetrics
 }
 
-var _ awardtracker.CacheNotifier = (*Notifier)(nil)
+var _ gormstore.ChangeNotifier = (*Notifier)(nil)
 
-// NewNotifier returns the notifier of the replica whose database db is
-// (opened by Open from dsn; the listener dials dsn itself).
-func NewNotifier(db *gormstore.DB, dsn string, opts NotifierOptions) (*Notifier, error) {
+// NewNotifier returns the notifier of a replica whose database is at dsn:
+// pass it to Open, and run Listen.
+func NewNotifier(dsn string, opts NotifierOptions) (*Notifier, error) {
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
 	}
-	n := &Notifier{pool: db.SQLDB(), dsn: dsn, sender: hex.EncodeToString(id[:]), log: opts.Logger,
+	n := &Notifier{dsn: dsn, sender: hex.EncodeToString(id[:]), log: opts.Logger,
 		now: opts.Now, delay: opts.ReconnectDelay, m: newNotifyMetrics(opts.Registerer)}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
@@ -96,19 +96,18 @@ func NewNotifier(db *gormstore.DB, dsn string, opts NotifierOptions) (*Notifier,
 	return n, nil
 }
 
-// NotifyCacheInvalidation sends userID's invalidation to every listening
-// replica. It is called after the write committed, so the time it stamps is
-// the commit's (give or take the call).
-func (n *Notifier) NotifyCacheInvalidation(ctx context.Context, userID int64, reason string) error {
-	payload := encodePayload(userID, reason, n.now(), n.sender)
-	if _, err := n.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", NotifyChannel, payload); err != nil {
-		n.m.sent.WithLabelValues("error").Inc()
-		err = scrub(n.dsn, err)
-		n.log.Warn("Cache invalidation not sent to the other replicas", "user_id", userID, "reason", reason, "err", err)
-		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "cache invalidation not sent", err)
+// NotifySQL is pg_notify of userID's invalidation, stamped now: the last
+// statement of the write's transaction, just before its COMMIT.
+func (n *Notifier) NotifySQL(userID int64, reason string) (string, []any) {
+	return "SELECT pg_notify(?, ?)", []any{NotifyChannel, encodePayload(userID, reason, n.now(), n.sender)}
+}
+
+// Notified counts a notification whose transaction committed. One whose
+// transaction rolled back was never delivered, and nothing had changed.
+func (n *Notifier) Notified(err error) {
+	if err == nil {
+		n.m.sent.Inc()
 	}
-	n.m.sent.WithLabelValues("success").Inc()
-	return nil
 }
 
 // Listen applies the other replicas' invalidations to d until ctx is done,
@@ -218,7 +217,7 @@ func decodePayload(s string) (payload, error) {
 // notifyMetrics are the notifier's series; the names sit with the caches'
 // (awardtracker_cache_*), whose invalidations they carry.
 type notifyMetrics struct {
-	sent       *prometheus.CounterVec
+	sent       prometheus.Counter
 	received   *prometheus.CounterVec
 	reconnects prometheus.Counter
 	up         prometheus.Gauge
@@ -227,10 +226,10 @@ type notifyMetrics struct {
 
 func newNotifyMetrics(reg prometheus.Registerer) notifyMetrics {
 	m := notifyMetrics{
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+		sent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "awardtracker_cache_notifications_sent_total",
-			Help: "Cache invalidations sent to the other replicas (NOTIFY), by outcome (success, error).",
-		}, []string{"outcome"}),
+			Help: "Cache invalidations sent to the other replicas (NOTIFY in a write's transaction that committed).",
+		}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "awardtracker_cache_notifications_received_total",
 			Help: "Other replicas' cache invalidations received, by outcome (applied, invalid); this replica's own are not counted.",
@@ -248,9 +247,6 @@ func newNotifyMetrics(reg prometheus.Registerer) notifyMetrics {
 			Help:    "Time from a write's commit on another replica to this replica dropping the user's caches.",
 			Buckets: lagBuckets,
 		}),
-	}
-	for _, o := range []string{"success", "error"} {
-		m.sent.WithLabelValues(o)
 	}
 	for _, o := range []string{"applied", "invalid"} {
 		m.received.WithLabelValues(o)

@@ -52,23 +52,25 @@ func newReplica(t testing.TB, dsn string, wrapStats func(awardtracker.StatsServi
 func newReplicaWith(t testing.TB, dsn string, wrapStats func(awardtracker.StatsService) awardtracker.StatsService, now func() time.Time) *replica {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	r := &replica{reg: prometheus.NewRegistry(), drops: make(chan drop, 1000)}
+	// The reconnect delay is pgxlisten's wait before dialling again; a
+	// short one keeps the reconnect test quick (nothing waits on it).
+	var err error
+	r.notifier, err = postgres.NewNotifier(dsn, postgres.NotifierOptions{Registerer: r.reg, ReconnectDelay: 10 * time.Millisecond, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{Notifier: r.notifier})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &replica{db: db, reg: prometheus.NewRegistry(), drops: make(chan drop, 1000)}
+	r.db = db
 	m := cache.NewMetrics(r.reg)
 	sc := cache.New[*awardtracker.Stats]("stats", time.Hour, m)
 	ac := cache.New[[]awardtracker.AwardProgress]("award", time.Hour, m)
 	r.caches = cache.NewCaches(sc, ac)
-	// The reconnect delay is pgxlisten's wait before dialling again; a
-	// short one keeps the reconnect test quick (nothing waits on it).
-	r.notifier, err = postgres.NewNotifier(db, dsn, postgres.NotifierOptions{Registerer: r.reg, ReconnectDelay: 10 * time.Millisecond, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.qsos = cache.NewQSOService(gormstore.NewQSOService(db), r.caches).WithNotifier(r.notifier)
+	r.qsos = cache.NewQSOService(gormstore.NewQSOService(db), r.caches)
 	var inner awardtracker.StatsService = gormstore.NewStatsService(db)
 	if wrapStats != nil {
 		inner = wrapStats(inner)
@@ -222,8 +224,8 @@ func TestNotifier_ImportReachesOtherReplica(t *testing.T) {
 		labels []string
 		want   float64
 	}{
-		{a, "awardtracker_cache_notifications_sent_total", []string{"outcome", "success"}, 1},
-		{b, "awardtracker_cache_notifications_sent_total", []string{"outcome", "success"}, 0},
+		{a, "awardtracker_cache_notifications_sent_total", nil, 1},
+		{b, "awardtracker_cache_notifications_sent_total", nil, 0},
 		{b, "awardtracker_cache_notifications_received_total", []string{"outcome", "applied"}, 1},
 		// A skips its own notification: it dropped its caches before sending.
 		{a, "awardtracker_cache_notifications_received_total", []string{"outcome", "applied"}, 0},
@@ -400,5 +402,39 @@ func TestDecodePayload_Invalid(t *testing.T) {
 	}
 	if got := b.value(t, "awardtracker_cache_listener_reconnects_total"); got != 0 {
 		t.Errorf("reconnects = %v, want 0: a bad payload must not drop the connection", got)
+	}
+}
+
+// TestNotifier_OnlyCommitted: an import that fails is rolled back and
+// tells nobody; a delete is announced as one.
+func TestNotifier_OnlyCommitted(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a, b := newReplica(t, dsn, nil), newReplica(t, dsn, nil)
+	user := newUser(t, a.db, "N0CALL")
+
+	// A value cut off by the end of the file fails the whole import.
+	_, err := a.qsos.ImportQSOs(context.Background(), user, awardtracker.SourceLog,
+		adif.Records(strings.NewReader(qsoAt(0)+"<CALL:6>DL1"), awardtracker.SourceLog), awardtracker.ImportOptions{})
+	if err == nil {
+		t.Fatal("import of a cut-off file succeeded")
+	}
+	a.importLog(t, user, qsoAt(1))
+	// The first drop B sees is the import that committed.
+	b.wantDrop(t, fmt.Sprintf("user %d import", user))
+
+	qsos, _, err := a.qsos.FindQSOs(context.Background(), user, awardtracker.QSOFilter{Limit: 10})
+	if err != nil || len(qsos) != 1 {
+		t.Fatalf("FindQSOs: %d QSOs, %v; want 1", len(qsos), err)
+	}
+	if err := a.qsos.DeleteQSO(context.Background(), user, qsos[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	b.wantDrop(t, fmt.Sprintf("user %d delete", user))
+	// Deleting it again deletes nothing and tells nobody.
+	if err := a.qsos.DeleteQSO(context.Background(), user, qsos[0].ID); err == nil {
+		t.Fatal("second delete succeeded")
+	}
+	if got := a.value(t, "awardtracker_cache_notifications_sent_total"); got != 2 {
+		t.Errorf("A sent %v, want 2", got)
 	}
 }
