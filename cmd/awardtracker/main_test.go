@@ -161,7 +161,7 @@ func TestEnvironmentFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.cacheTTL != 42*time.Second || cfg.listenAddress != "127.0.0.1:0" {
-		t.Errorf("got ttl %v addr %q from the environment", cfg.cacheTTL, cfg.listenAddress)
+	if cfg.CacheTTL != 42*time.Second || cfg.ListenAddress != "127.0.0.1:0" {
+		t.Errorf("got ttl %v addr %q from the environment", cfg.CacheTTL, cfg.ListenAddress)
 	}
 }
