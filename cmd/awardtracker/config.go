@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
@@ -17,8 +18,9 @@ import (
 // service's configuration, and what this command does with it.
 type config struct {
 	app.Config
-	// command is what to run: "serve" (the default).
+	// command is what to run: "serve" (the default) or "backup".
 	command   string
+	backupTo  string
 	logLevel  string
 	logFormat string
 }
@@ -64,9 +66,15 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	// The version -ldflags set in prometheus/common/version (Makefile,
 	// Dockerfile), which build_info and the LoTW/DCL User-Agent show too.
 	app.Version(version.Print("awardtracker"))
+	// Backups: the flags of scheduled snapshots, and the backup command.
+	app.Flag("backup.dir", "Directory for scheduled backups of the database (created 0700); needed with --backup.interval.").StringVar(&c.BackupDir)
+	app.Flag("backup.interval", "How often the running service writes a backup to --backup.dir (0 disables); the first is due one interval after the newest backup there, at once if there is none.").Default("0").DurationVar(&c.BackupInterval)
+	app.Flag("backup.keep", "How many of the newest scheduled backups to keep.").Default("7").IntVar(&c.BackupKeep)
 	// Commands: serving is the default, so that `awardtracker --flags`
 	// (Dockerfile, compose) keeps working; others plug in beside it.
 	app.Command("serve", "Serve the API (the default command).").Default()
+	backupCmd := app.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
+	backupCmd.Flag("to", "File to write the backup to; replaced only once the backup is complete.").Required().StringVar(&c.backupTo)
 
 	command, err := app.Parse(args)
 	if exited >= 0 { // --help or --version printed; nothing to run
@@ -76,6 +84,15 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	c.command = command
+	switch {
+	case c.BackupInterval < 0 || (c.BackupInterval > 0 && c.BackupInterval < time.Second):
+		// Backups are named to the second.
+		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")
+	case c.BackupInterval > 0 && c.BackupDir == "":
+		return nil, fmt.Errorf("--backup.interval needs --backup.dir")
+	case c.BackupKeep < 1:
+		return nil, fmt.Errorf("--backup.keep must be at least 1")
+	}
 	for _, p := range []string{c.RateAPI, c.RateAuth, c.RateHealth} {
 		if _, _, err := ratelimit.ParsePolicy(p); err != nil {
 			return nil, err

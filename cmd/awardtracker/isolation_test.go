@@ -59,6 +59,8 @@ func TestIsolation(t *testing.T) {
 		{"POST", "/api/sync/lotw", 404}, // B stored no credentials; A's are not B's
 		{"POST", "/api/sync/dcl", 404},
 		{"GET", "/api/qsos?call=" + page.QSOs[0].Call, 200},
+		{"GET", "/api/qsos/export?call=" + page.QSOs[0].Call, 200}, // B's own (empty) log
+		{"GET", "/api/qsos/export", 200},
 	} {
 		var body []byte
 		st := func() int {
@@ -105,7 +107,8 @@ func TestIsolation(t *testing.T) {
 // TestMetricsLint runs promtool on the full service's /metrics: every
 // collector the command registers, with demo traffic.
 func TestMetricsLint(t *testing.T) {
-	url, _ := startService(t, "--demo", "--sync.interval=0")
+	// Scheduled backups on, so that their metrics are linted too.
+	url, _ := startService(t, "--demo", "--sync.interval=0", "--backup.dir="+t.TempDir(), "--backup.interval=1h")
 	tok := func() string {
 		var resp struct{ Token string }
 		call(t, "POST", url+"/api/auth/login", "", map[string]string{"callsign": "N0DEMO", "password": "demo-password"}, &resp)
@@ -120,7 +123,8 @@ func TestMetricsLint(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{"awardtracker_build_info{", "go_sql_open_connections", "process_resident_memory_bytes",
-		"awardtracker_db_up 1", `awardtracker_sync_runs_total{result="success",source="lotw"} 1`, "awardtracker_cache_items{cache=\"stats\"}"} {
+		"awardtracker_db_up 1", `awardtracker_sync_runs_total{result="success",source="lotw"} 1`, "awardtracker_cache_items{cache=\"stats\"}",
+		"awardtracker_backup_failures_total 0"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/awardtracker/awardtracker/internal/app"
+	"github.com/awardtracker/awardtracker/pkg/backup"
+	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
 func main() {
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	switch cfg.command {
 	case "serve":
 		return serve(ctx, cfg, log, stdout, ready)
+	case "backup":
+		return runBackup(ctx, cfg, log)
 	default: // parseConfig accepts only the commands handled here
 		fmt.Fprintln(stderr, "awardtracker: no code for command", cfg.command)
 		return 2
@@ -80,5 +84,29 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer,
 		return 1
 	}
 	log.Info("Stopped")
+	return 0
+}
+
+// runBackup is the backup command: a consistent copy of the database file,
+// which a running service may have open, written safely to --to.
+func runBackup(ctx context.Context, cfg *config, log *slog.Logger) int {
+	// Renaming the backup over the live database would swap it under the
+	// running service, which would go on writing to the unlinked file.
+	if dbFile, err := os.Stat(cfg.DBPath); err == nil {
+		if to, err := os.Stat(cfg.backupTo); err == nil && os.SameFile(dbFile, to) {
+			log.Error("Backup refused: --to is the database itself", "path", cfg.backupTo)
+			return 2
+		}
+	}
+	src := backup.SourceFunc(func(ctx context.Context, path string) error {
+		return sqlite.BackupFile(ctx, cfg.DBPath, path)
+	})
+	started := time.Now()
+	size, err := backup.WriteFile(ctx, src, cfg.backupTo)
+	if err != nil {
+		log.Error("Backup failed", "err", err)
+		return 1
+	}
+	log.Info("Backup written", "path", cfg.backupTo, "bytes", size, "duration", time.Since(started))
 	return 0
 }

@@ -105,7 +105,7 @@ func overview() *board {
 	slo := sel + `, slo="awardtracker-api-latency"`
 	b.timeseries(panel{
 		title: "Latency SLO burn rate", unit: "short", span: 16, min: ptr(0.0), threshold: ptr(1.0),
-		desc: "How fast the API spends its latency error budget: the share of API requests (health check and ADIF import left out) slower than 250 ms, divided by the 1 % that the SLO (99 % within 250 ms over 30 days) allows. 1 spends the budget in exactly 30 days; AwardtrackerLatencyBudgetBurn pages at 14.4 (1h and 5m) or 6 (6h and 30m) and makes a ticket at 3 (1d and 2h) or 1 (3d and 6h).",
+		desc: "How fast the API spends its latency error budget: the share of API requests (health check, ADIF import and export left out) slower than 250 ms, divided by the 1 % that the SLO (99 % within 250 ms over 30 days) allows. 1 spends the budget in exactly 30 days; AwardtrackerLatencyBudgetBurn pages at 14.4 (1h and 5m) or 6 (6h and 30m) and makes a ticket at 3 (1d and 2h) or 1 (3d and 6h).",
 		targets: []target{
 			{expr: `slo:sli_error:ratio_rate5m{` + slo + `} / 0.01`, legend: "5m {{instance}}"},
 			{expr: `slo:sli_error:ratio_rate1h{` + slo + `} / 0.01`, legend: "1h {{instance}}"},

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/backup"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
@@ -56,9 +58,14 @@ type Config struct {
 	MaxImportBytes                int64
 	MaxConnections                int
 
-	DBPath   string
-	Demo     bool
-	CacheTTL time.Duration // 0 disables the caches, as --cache.ttl=0 does
+	DBPath string
+	Demo   bool
+	// Scheduled backups: every BackupInterval (0: none) into BackupDir,
+	// keeping the newest BackupKeep.
+	BackupDir      string
+	BackupInterval time.Duration
+	BackupKeep     int
+	CacheTTL       time.Duration // 0 disables the caches, as --cache.ttl=0 does
 
 	SyncInterval       time.Duration // 0: no scheduled syncs
 	SyncConcurrency    int
@@ -107,6 +114,7 @@ type Main struct {
 	Awards      *cache.AwardService
 	Invalidator *cache.Invalidator
 	Syncer      *syncer.Syncer
+	Backups     *backup.Scheduler // nil without scheduled backups
 	Server      *api.Server
 
 	// closers stop what Run started, run in reverse order by Close.
@@ -125,8 +133,8 @@ func New(cfg Config, log *slog.Logger, stdout io.Writer) *Main {
 }
 
 // Run builds the service graph, seeds the demo if asked, opens the
-// listeners and starts the scheduled syncs; it returns once the service
-// serves. On an error, whatever it started is stopped again.
+// listeners and starts the scheduled syncs and backups; it returns once the
+// service serves. On an error, whatever it started is stopped again.
 func (m *Main) Run(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
@@ -154,6 +162,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(m.DB.SQLDB(), "awardtracker"))
 	m.Registry.MustRegister(m.DB.Collector())
 	log.Info("Database open", "path", cfg.DBPath)
+
+	if cfg.BackupInterval > 0 {
+		m.Backups, err = backup.New(backup.Options{Dir: cfg.BackupDir, Interval: cfg.BackupInterval, Keep: cfg.BackupKeep,
+			Source: m.DB, Registerer: m.Registry, Logger: log})
+		if err != nil {
+			return err
+		}
+		log.Info("Scheduled backups", "dir", cfg.BackupDir, "interval", cfg.BackupInterval, "keep", cfg.BackupKeep)
+	}
 
 	key, err := m.DB.Secret(ctx, "token_signing_key", 32)
 	if err != nil {
@@ -214,7 +231,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Registerer: m.Registry, Gatherer: m.Registry, Logger: log, OperatorToken: cfg.OperatorToken,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxImportBytes: cfg.MaxImportBytes, PingCacheTTL: cfg.PingCacheTTL,
 		MetricsSeparate: cfg.MetricsAddress != "", MaxConnections: cfg.MaxConnections, IPExtractor: clientIP,
-		Now: cfg.Now, Started: started,
+		Now: cfg.Now, Started: started, Version: version.Version,
 	})
 	if err != nil {
 		return err
@@ -246,8 +263,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	loopCtx, cancelLoop := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	loops.Go(func() { _ = m.Syncer.Run(loopCtx, cfg.SyncInterval) })
+	if m.Backups != nil {
+		loops.Go(func() { m.Backups.Run(loopCtx) })
+	}
 	done := make(chan struct{})
-	go func() { defer close(done); _ = m.Syncer.Run(loopCtx, cfg.SyncInterval) }()
+	go func() { defer close(done); loops.Wait() }()
 	m.closers = append(m.closers, func(ctx context.Context) error {
 		cancelLoop()
 		select {
@@ -260,8 +282,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// Close stops what Run started, in the reverse order: the scheduled syncs,
-// running syncs, the HTTP server (draining requests until ctx is done),
+// Close stops what Run started, in the reverse order: the scheduled syncs
+// and backups, running syncs, the HTTP server (draining requests until ctx is done),
 // the database. It may be called more than once.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error

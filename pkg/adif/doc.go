@@ -1,5 +1,6 @@
 // Package adif reads ADIF (Amateur Data Interchange Format) ADI files as real
-// services and loggers write them, and turns their records into domain QSOs.
+// services and loggers write them, turns their records into domain QSOs, and
+// writes QSOs back as ADI files.
 //
 // It provides:
 //   - the ADIF 3.1.6 reference tables the project needs (DXCC entities, US
@@ -14,8 +15,10 @@
 //     refuses input without any tag, a value cut off by the end of the input
 //     and a LoTW report without its final marker;
 //   - ToQSO and Records, which normalise records (band, mode, time, callsigns)
-//     and read LoTW and DCL confirmations.
+//     and read LoTW and DCL confirmations;
+//   - a Writer of ADIF 3.1.6 ADI files and QSOFields, the table of the QSO
+//     fields an export writes; values are written as ASCII (see ASCII).
 //
-// It does not write ADIF, read ADX (XML), validate every ADIF field, or talk
+// It does not read or write ADX (XML), validate every ADIF field, or talk
 // to LoTW or DCL: the lotw and dcl packages do that and use this one to parse.
 package adif

@@ -22,6 +22,7 @@ func (s *Server) registerQSORoutes() {
 	g := s.echo.Group("/api/qsos", s.limited(s.requireUser)...)
 	getAndHead(g, "", s.handleQSOIndex)
 	getAndHead(g, "/stats", s.handleStatsView)
+	getAndHead(g, "/export", s.handleQSOExport(maxConcurrentExports))
 	g.POST("/import", s.handleQSOImport)
 	g.DELETE("/:id", s.handleQSODelete)
 }
@@ -46,27 +47,35 @@ func (s *Server) handleQSOIndex(c echo.Context) error {
 	if f.Offset, err = intParam(c, "offset", 0, 0, 1<<31-1); err != nil {
 		return err
 	}
-	if b := c.QueryParam("band"); b != "" {
-		band, ok := adif.NormalizeBand(b)
-		if !ok {
-			return awardtracker.Errorf(awardtracker.EINVALID, "unknown band %q", b)
-		}
-		f.Band = band
-	}
-	f.Mode = strings.ToUpper(strings.TrimSpace(c.QueryParam("mode")))
-	f.Call = strings.ToUpper(strings.TrimSpace(c.QueryParam("call")))
-	if v := c.QueryParam("confirmed"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return awardtracker.Errorf(awardtracker.EINVALID, "confirmed must be true or false")
-		}
-		f.Confirmed = &b
+	if f.Band, f.Mode, f.Call, f.Confirmed, err = qsoSelection(c); err != nil {
+		return err
 	}
 	qsos, total, err := s.cfg.QSOs.FindQSOs(c.Request().Context(), userID(c), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, qsoIndexResponse{QSOs: qsos, Total: total})
+}
+
+// qsoSelection reads the filters the QSO list and the export share: band,
+// mode, call and confirmed.
+func qsoSelection(c echo.Context) (band, mode, call string, confirmed *bool, err error) {
+	if b := c.QueryParam("band"); b != "" {
+		var ok bool
+		if band, ok = adif.NormalizeBand(b); !ok {
+			return "", "", "", nil, awardtracker.Errorf(awardtracker.EINVALID, "unknown band %q", b)
+		}
+	}
+	mode = strings.ToUpper(strings.TrimSpace(c.QueryParam("mode")))
+	call = strings.ToUpper(strings.TrimSpace(c.QueryParam("call")))
+	if v := c.QueryParam("confirmed"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return "", "", "", nil, awardtracker.Errorf(awardtracker.EINVALID, "confirmed must be true or false")
+		}
+		confirmed = &b
+	}
+	return band, mode, call, confirmed, nil
 }
 
 func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {

@@ -102,6 +102,8 @@ type Config struct {
 	// Now is the clock (tests inject one); Started is when the process began.
 	Now     func() time.Time
 	Started time.Time
+	// Version is the program version written into exports.
+	Version string
 }
 
 // Server is the HTTP server.

@@ -66,4 +66,9 @@ type QSOService interface {
 	DeleteQSO(ctx context.Context, userID, qsoID int64) error
 	// AwardFacts returns the user's QSOs grouped by every award attribute.
 	AwardFacts(ctx context.Context, userID int64) ([]AwardFact, error)
+	// ExportQSOs streams the user's QSOs matching f, oldest first, from one
+	// consistent snapshot, holding a bounded number of them in memory
+	// however large the log. An error (EUNAVAILABLE when the database
+	// cannot be read) is yielded once, last.
+	ExportQSOs(ctx context.Context, userID int64, f ExportFilter) iter.Seq2[QSO, error]
 }

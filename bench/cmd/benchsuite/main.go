@@ -10,6 +10,7 @@
 //	benchsuite [flags]            run the suite
 //	benchsuite serve [flags]      (child) serve the stack or a bare handler
 //	benchsuite sync [flags]       (child) one LoTW sync, or one parse
+//	benchsuite export [flags]     (child) one export, or one read of the rows
 package main
 
 import (
@@ -39,6 +40,8 @@ func main() {
 			err = runServe(os.Args[2:])
 		case "sync":
 			err = runSync(os.Args[2:])
+		case "export":
+			err = runExport(os.Args[2:])
 		default:
 			err = runSuite(os.Args[1:])
 		}
@@ -60,6 +63,8 @@ type suiteOptions struct {
 	wrk         wrkOptions
 	syncRuns    int
 	syncRecords int
+	exportRuns  int
+	exportQSOs  int
 	skip        map[string]bool
 }
 
@@ -77,7 +82,9 @@ func runSuite(args []string) error {
 	fs.IntVar(&o.wrk.runs, "wrk.runs", 5, "wrk runs per target (alternating with its baseline)")
 	fs.IntVar(&o.syncRuns, "sync.runs", 3, "syncs (and parses) per measurement, each in a fresh process and database")
 	fs.IntVar(&o.syncRecords, "sync.records", 100_000, "records in the fake LoTW report")
-	skip := fs.String("skip", "", "comma-separated parts to skip: go, http, sync")
+	fs.IntVar(&o.exportRuns, "export.runs", 3, "exports (and reads) per measurement, each in a fresh process")
+	fs.IntVar(&o.exportQSOs, "export.qsos", 100_000, "QSOs of the exported log")
+	skip := fs.String("skip", "", "comma-separated parts to skip: go, http, sync, export")
 	fs.Parse(args)
 	o.skip = map[string]bool{}
 	for _, s := range strings.Split(*skip, ",") {
@@ -127,6 +134,11 @@ func runSuite(args []string) error {
 	}
 	if !o.skip["sync"] {
 		if err := measureSync(self, tmp, o, t, progress); err != nil {
+			return err
+		}
+	}
+	if !o.skip["export"] {
+		if err := measureExport(self, tmp, o, t, progress); err != nil {
 			return err
 		}
 	}
