@@ -266,8 +266,8 @@ func generate(r *rand.Rand, opts Options, states []adif.State, span int64) award
 }
 
 // Unconfirmed returns n of the demo QSOs that LoTW has not confirmed yet,
-// as the confirmations a LoTW report would bring for them: the demo's fake
-// LoTW serves these, so that a sync in the demo has something to do.
+// as the confirmations a LoTW report would bring for them: LoTWReport
+// writes these, so that the demo shows confirmations arriving.
 func Unconfirmed(opts Options, n int) []awardtracker.QSO {
 	opts = opts.withDefaults()
 	var out []awardtracker.QSO
