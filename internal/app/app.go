@@ -250,13 +250,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := m.Server.Open(cfg.ListenAddress); err != nil {
 			return err
 		}
-		log.Info("Serving", "url", m.Server.URL(), "version", version.Version)
 	}
 	if cfg.MetricsAddress != "" {
 		if err := m.Server.OpenMetrics(cfg.MetricsAddress); err != nil {
 			return err
 		}
 		log.Info("Serving metrics", "url", m.Server.MetricsURL()+"/metrics")
+	}
+	if cfg.ListenAddress != "" {
+		// Last: the child-process tests take this line to mean that
+		// every listener is open.
+		log.Info("Serving", "url", m.Server.URL(), "version", version.Version)
 	}
 	if cfg.Demo && cfg.ListenAddress != "" {
 		m.printDemoLogin()
