@@ -32,6 +32,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/backup"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
+	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
@@ -102,20 +103,22 @@ type Main struct {
 	Logger *slog.Logger
 	Stdout io.Writer
 
-	Registry    *prometheus.Registry
-	Tracker     *perf.Tracker
-	DB          *sqlite.DB
-	Users       *sqlite.UserService
-	QSOs        *sqlite.QSOService
-	Auth        *auth.Service
-	StatsCache  *cache.Cache[*awardtracker.Stats]
-	AwardCache  *cache.Cache[[]awardtracker.AwardProgress]
-	Stats       *cache.StatsService
-	Awards      *cache.AwardService
-	Invalidator *cache.Invalidator
-	Syncer      *syncer.Syncer
-	Backups     *backup.Scheduler // nil without scheduled backups
-	Server      *api.Server
+	Registry *prometheus.Registry
+	Tracker  *perf.Tracker
+	DB       *sqlite.DB
+	Users    *sqlite.UserService
+	// QSOs is the one writer of QSOs (API, syncer, demo): it invalidates
+	// the caches on every write.
+	QSOs       *cache.QSOService
+	Auth       *auth.Service
+	StatsCache *cache.Cache[*awardtracker.Stats]
+	AwardCache *cache.Cache[[]awardtracker.AwardProgress]
+	Caches     *cache.Caches
+	Stats      *cache.StatsService
+	Awards     *cache.AwardService
+	Syncer     *syncer.Syncer
+	Backups    *backup.Scheduler // nil without scheduled backups
+	Server     *api.Server
 
 	// closers stop what Run started, run in reverse order by Close.
 	closers []func(context.Context) error
@@ -181,14 +184,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.QSOs = sqlite.NewQSOService(m.DB)
+	stored := sqlite.NewQSOService(m.DB)
 
 	cm := cache.NewMetrics(m.Registry)
 	m.StatsCache = cache.New[*awardtracker.Stats]("stats", cfg.CacheTTL, cm)
 	m.AwardCache = cache.New[[]awardtracker.AwardProgress]("award", cfg.CacheTTL, cm)
-	m.Invalidator = cache.NewInvalidator(m.StatsCache, m.AwardCache)
+	m.Caches = cache.NewCaches(m.StatsCache, m.AwardCache)
+	m.QSOs = cache.NewQSOService(stored, m.Caches)
 	m.Stats = cache.NewStatsService(sqlite.NewStatsService(m.DB), m.StatsCache)
-	m.Awards = cache.NewAwardService(award.NewService(m.QSOs), m.AwardCache)
+	m.Awards = cache.NewAwardService(award.NewService(stored), m.AwardCache)
 
 	if m.Syncer, err = m.newSyncer(); err != nil {
 		return err
@@ -226,8 +230,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Server, err = api.NewServer(api.Config{
 		APILimit: apiLimit, AuthLimit: authLimit, HealthLimit: healthLimit,
-		Auth: m.Auth, Users: m.Users, QSOs: m.QSOs, Stats: m.Stats, Awards: m.Awards, Syncer: m.Syncer,
-		Invalidator: m.Invalidator, StatsCache: m.StatsCache, AwardCache: m.AwardCache, Tracker: m.Tracker, DB: m.DB,
+		Auth: m.Auth, Users: m.Users, QSOs: m.QSOs, Imports: importer.New(m.QSOs, ""), Stats: m.Stats, Awards: m.Awards,
+		Syncer: m.Syncer, Caches: m.Caches, Queries: m.Tracker, DB: m.DB,
 		Registerer: m.Registry, Gatherer: m.Registry, Logger: log, OperatorToken: cfg.OperatorToken,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxImportBytes: cfg.MaxImportBytes, PingCacheTTL: cfg.PingCacheTTL,
 		MetricsSeparate: cfg.MetricsAddress != "", MaxConnections: cfg.MaxConnections, IPExtractor: clientIP,
@@ -321,7 +325,6 @@ func (m *Main) newSyncer() (*syncer.Syncer, error) {
 		LoTW:        lotw.New(lotw.Options{URL: cfg.LoTWURL, Version: version.Version, MaxReportBytes: cfg.LoTWMaxReportBytes}),
 		DCL:         dcl.New(dcl.Options{URL: cfg.DCLURL, Version: version.Version}),
 		Box:         box,
-		Invalidator: m.Invalidator,
 		Registerer:  m.Registry,
 		Logger:      m.Logger,
 		Now:         m.Config.Now,

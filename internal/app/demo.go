@@ -38,7 +38,6 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Invalidator.InvalidateUser(u.ID, "import")
 	log.Info("Demo log seeded", "callsign", demo.Callsign, "imported", res.Imported)
 
 	now := m.now()
@@ -49,7 +48,6 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo LoTW report: %w", err)
 	}
-	m.Invalidator.InvalidateUser(u.ID, "sync")
 	log.Info("Demo LoTW confirmations imported", "updated", res.Updated, "imported", res.Imported)
 	return nil
 }

@@ -34,6 +34,7 @@ func ToQSO(rec Record, src awardtracker.Source) (awardtracker.QSO, error) {
 		return awardtracker.QSO{}, err
 	}
 	q.Start = start
+	q.StartSeconds = len(strings.TrimSpace(rec.Get("TIME_ON"))) == 6
 
 	if f, ok := parseFreq(rec.Get("FREQ")); ok {
 		q.FreqMHz = f
@@ -76,6 +77,11 @@ func ToQSO(rec Record, src awardtracker.Source) (awardtracker.QSO, error) {
 	}
 	q.Grid = upper(rec.Get("GRIDSQUARE"))
 	q.DOK = upper(rec.Get("DARC_DOK"))
+	// Kept as written (upper-cased): a PROP_MODE outside the enumeration
+	// (Cloudlog 0.1 wrote "Satellit") is no reason to drop the QSO, and
+	// matching compares it only with other records.
+	q.PropMode = upper(rec.Get("PROP_MODE"))
+	q.SatName = upper(rec.Get("SAT_NAME"))
 
 	if src == awardtracker.SourceLoTW {
 		if isYes(rec.Get("QSL_RCVD")) {

@@ -96,10 +96,25 @@ func TestToQSO_Normalise(t *testing.T) {
 		}},
 		{"4-digit TIME_ON", "log", with("TIME_ON", "0734"), func(q awardtracker.QSO) string {
 			w := time.Date(2024, 1, 2, 7, 34, 0, 0, time.UTC)
-			return want(q.Start.Equal(w) && q.Start.Location() == time.UTC, "Start %v", q.Start)
+			return want(q.Start.Equal(w) && q.Start.Location() == time.UTC && !q.StartSeconds, "Start %v, StartSeconds %v", q.Start, q.StartSeconds)
 		}},
 		{"6-digit TIME_ON", "lotw", with("TIME_ON", "073459"), func(q awardtracker.QSO) string {
-			return want(q.Start.Equal(time.Date(2024, 1, 2, 7, 34, 59, 0, time.UTC)), "Start %v", q.Start)
+			return want(q.Start.Equal(time.Date(2024, 1, 2, 7, 34, 59, 0, time.UTC)) && q.StartSeconds, "Start %v, StartSeconds %v", q.Start, q.StartSeconds)
+		}},
+		{"6-digit TIME_ON with zero seconds", "log", with("TIME_ON", " 073400 "), func(q awardtracker.QSO) string {
+			return want(q.StartSeconds, "StartSeconds %v", q.StartSeconds)
+		}},
+		{"satellite fields upper-cased", "lotw", with("PROP_MODE", "sat", "SAT_NAME", " qo-100 "), func(q awardtracker.QSO) string {
+			return want(q.PropMode == "SAT" && q.SatName == "QO-100" && q.Satellite(), "PropMode %q, SatName %q, Satellite %v", q.PropMode, q.SatName, q.Satellite())
+		}},
+		{"SAT_NAME alone is a satellite QSO", "log", with("SAT_NAME", "AO-7"), func(q awardtracker.QSO) string {
+			return want(q.PropMode == "" && q.Satellite(), "PropMode %q, Satellite %v", q.PropMode, q.Satellite())
+		}},
+		{"PROP_MODE outside the enumeration kept", "log", with("PROP_MODE", "Satellit"), func(q awardtracker.QSO) string {
+			return want(q.PropMode == "SATELLIT" && !q.Satellite(), "PropMode %q, Satellite %v", q.PropMode, q.Satellite())
+		}},
+		{"EME is not a satellite", "lotw", with("PROP_MODE", "EME"), func(q awardtracker.QSO) string {
+			return want(q.PropMode == "EME" && !q.Satellite(), "PropMode %q, Satellite %v", q.PropMode, q.Satellite())
 		}},
 		{"FT4 as MODE", "log", with("MODE", "FT4"), func(q awardtracker.QSO) string {
 			return want(q.Mode == "MFSK" && q.Submode == "FT4" && q.ModeGroup == "DATA", "%s/%s %s", q.Mode, q.Submode, q.ModeGroup)
@@ -271,7 +286,7 @@ func TestRecords_Files(t *testing.T) {
 		}
 		q := recs[0].QSO
 		wantQ := awardtracker.QSO{
-			StationCallsign: "N0CALL", Call: "UA98GDU", Start: time.Date(2024, 8, 27, 10, 25, 19, 0, time.UTC),
+			StationCallsign: "N0CALL", Call: "UA98GDU", Start: time.Date(2024, 8, 27, 10, 25, 19, 0, time.UTC), StartSeconds: true,
 			Band: "6m", FreqMHz: 50.31383, Mode: "MFSK", Submode: "FT4", ModeGroup: "DATA",
 			DXCC: 15, Country: "ASIATIC RUSSIA", CQZone: 17, ITUZone: 30, Grid: "IM48",
 			Source: "lotw", LoTWConfirmed: true, LoTWConfirmedAt: date("2025-09-20 00:00:00"),

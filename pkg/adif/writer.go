@@ -146,6 +146,8 @@ var QSOFields = []QSOField{
 	{"ITUZ", func(q *awardtracker.QSO) string { return formatInt(q.ITUZone) }},
 	{"GRIDSQUARE", func(q *awardtracker.QSO) string { return q.Grid }},
 	{"DARC_DOK", func(q *awardtracker.QSO) string { return q.DOK }},
+	{"PROP_MODE", func(q *awardtracker.QSO) string { return q.PropMode }},
+	{"SAT_NAME", func(q *awardtracker.QSO) string { return q.SatName }},
 	{"LOTW_QSL_RCVD", func(q *awardtracker.QSO) string { return yes(q.LoTWConfirmed) }},
 	{"LOTW_QSLRDATE", func(q *awardtracker.QSO) string { return formatDate(q.LoTWConfirmed, q.LoTWConfirmedAt) }},
 	{"DCL_QSL_RCVD", func(q *awardtracker.QSO) string { return yes(q.DCLConfirmed) }},

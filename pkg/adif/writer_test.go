@@ -40,6 +40,7 @@ func TestWriter(t *testing.T) {
 		StationCallsign: "DL1ABC", Call: "K1ABC", Start: time.Date(2024, 2, 29, 23, 59, 58, 0, time.UTC),
 		Band: "20m", FreqMHz: 14.07415, Mode: "MFSK", Submode: "FT4", ModeGroup: awardtracker.ModeGroupData,
 		DXCC: 291, Country: "Ünited Statés", State: "CT", CQZone: 5, ITUZone: 8, Grid: "FN31PR", DOK: "B05",
+		PropMode: "SAT", SatName: "QO-100", StartSeconds: true,
 		LoTWConfirmed: true, LoTWConfirmedAt: &lotwAt, DCLConfirmed: true, DCLConfirmedAt: &dclAt,
 	}
 	var buf bytes.Buffer
@@ -58,7 +59,7 @@ func TestWriter(t *testing.T) {
 		"<ADIF_VER:5>3.1.6 <PROGRAMID:12>awardtracker <PROGRAMVERSION:6>v1.2.3 <CREATED_TIMESTAMP:15>20261130 120001 <EOH>\n\n" +
 		"<STATION_CALLSIGN:6>DL1ABC <CALL:5>K1ABC <QSO_DATE:8>20240229 <TIME_ON:6>235958 <BAND:3>20m <FREQ:8>14.07415 " +
 		"<MODE:4>MFSK <SUBMODE:3>FT4 <DXCC:3>291 <COUNTRY:13>United States <STATE:2>CT <CQZ:1>5 <ITUZ:1>8 " +
-		"<GRIDSQUARE:6>FN31PR <DARC_DOK:3>B05 <LOTW_QSL_RCVD:1>Y <LOTW_QSLRDATE:8>20240302 <DCL_QSL_RCVD:1>Y <DCL_QSLRDATE:8>20240401 <EOR>\n"
+		"<GRIDSQUARE:6>FN31PR <DARC_DOK:3>B05 <PROP_MODE:3>SAT <SAT_NAME:6>QO-100 <LOTW_QSL_RCVD:1>Y <LOTW_QSLRDATE:8>20240302 <DCL_QSL_RCVD:1>Y <DCL_QSLRDATE:8>20240401 <EOR>\n"
 	if got := buf.String(); got != want {
 		t.Errorf("written:\n got %q\nwant %q", got, want)
 	}

@@ -9,9 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/perf"
 )
 
 func (s *Server) registerAdminRoutes() {
@@ -66,7 +64,7 @@ func (s *Server) requireOperatorIfSet(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// queryStats is perf.QueryStats with durations in milliseconds.
+// queryStats is awardtracker.QueryStats with durations in milliseconds.
 type queryStats struct {
 	Query    string  `json:"query"`
 	Count    int64   `json:"count"`
@@ -82,7 +80,7 @@ type queryStats struct {
 	Critical int64   `json:"critical"`
 }
 
-func toQueryStats(q perf.QueryStats) queryStats {
+func toQueryStats(q awardtracker.QueryStats) queryStats {
 	return queryStats{
 		Query: q.Query, Count: q.Count, TotalMs: round2(ms(q.Total)), AvgMs: round2(ms(q.Avg)),
 		MinMs: round2(ms(q.Min)), MaxMs: round2(ms(q.Max)), P50Ms: round2(ms(q.P50)), P95Ms: round2(ms(q.P95)),
@@ -109,7 +107,7 @@ type performanceResponse struct {
 }
 
 func (s *Server) handlePerformanceView(c echo.Context) error {
-	sum := s.cfg.Tracker.Summary()
+	sum := s.cfg.Queries.Summary()
 	resp := performanceResponse{
 		TotalQueries: sum.TotalQueries, TotalMs: round2(ms(sum.TotalTime)), AvgMs: round2(ms(sum.Avg)),
 		SlowQueries: sum.SlowQueries, CriticalQueries: sum.CriticalQueries, Rating: sum.Rating,
@@ -118,7 +116,7 @@ func (s *Server) handlePerformanceView(c echo.Context) error {
 	for _, q := range sum.Queries {
 		resp.Queries = append(resp.Queries, toQueryStats(q))
 	}
-	for _, d := range s.cfg.Tracker.Degraded() {
+	for _, d := range s.cfg.Queries.Degraded() {
 		resp.Degraded = append(resp.Degraded, degradation{Query: d.Query, BaselineMs: round2(ms(d.Baseline)), RecentMs: round2(ms(d.Recent)), Factor: round2(d.Factor)})
 	}
 	return c.JSON(http.StatusOK, resp)
@@ -130,7 +128,7 @@ type slowResponse struct {
 }
 
 func (s *Server) handleSlowQueryIndex(c echo.Context) error {
-	threshold := perf.SlowThreshold
+	threshold := awardtracker.SlowQueryThreshold
 	if v := c.QueryParam("threshold"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
@@ -139,7 +137,7 @@ func (s *Server) handleSlowQueryIndex(c echo.Context) error {
 		threshold = d
 	}
 	resp := slowResponse{ThresholdMs: round2(ms(threshold)), Queries: []queryStats{}}
-	for _, q := range s.cfg.Tracker.Slow(threshold) {
+	for _, q := range s.cfg.Queries.Slow(threshold) {
 		resp.Queries = append(resp.Queries, toQueryStats(q))
 	}
 	return c.JSON(http.StatusOK, resp)
@@ -160,8 +158,7 @@ type cacheView struct {
 
 func (s *Server) handleCacheView(c echo.Context) error {
 	var out []cacheView
-	for _, cs := range []CacheStats{s.cfg.StatsCache, s.cfg.AwardCache} {
-		st := cs.Stats()
+	for _, st := range s.cfg.Caches.CacheCounters() {
 		v := cacheView{Name: st.Name, Size: st.Size, Valid: st.Valid, Expired: st.Expired, Hits: st.Hits,
 			Misses: st.Misses, Invalidations: st.Invalidations, Evictions: st.Evictions, TTLMs: st.TTL.Milliseconds()}
 		if st.Hits+st.Misses > 0 {
@@ -179,11 +176,11 @@ type invalidateResponse struct {
 func (s *Server) handleCacheInvalidate(c echo.Context) error {
 	cs := c.QueryParam("callsign")
 	if cs == "" {
-		s.cfg.Invalidator.InvalidateAll("manual")
+		s.cfg.Caches.InvalidateAllCaches(c.Request().Context())
 		s.log.Info("Caches invalidated by operator", "scope", "all")
 		return c.JSON(http.StatusOK, invalidateResponse{Invalidated: "all"})
 	}
-	call, err := auth.NormalizeCallsign(cs)
+	call, err := awardtracker.NormalizeCallsign(cs)
 	if err != nil {
 		return err
 	}
@@ -191,7 +188,7 @@ func (s *Server) handleCacheInvalidate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cfg.Invalidator.InvalidateUser(u.ID, "manual")
+	s.cfg.Caches.InvalidateUserCaches(c.Request().Context(), u.ID)
 	s.log.Info("Caches invalidated by operator", "scope", "user", "user_id", u.ID)
 	return c.JSON(http.StatusOK, invalidateResponse{Invalidated: u.Callsign})
 }

@@ -324,8 +324,8 @@ func TestAwards(t *testing.T) {
 	s.importFile(tok, "lotw", "lotw-report.adi")
 	var all struct{ Awards []awardtracker.AwardProgress }
 	s.json("GET", "/api/awards", tok, nil, 200, &all)
-	if len(all.Awards) != 5 {
-		t.Fatalf("%d awards, want 5", len(all.Awards))
+	if len(all.Awards) != 6 || all.Awards[4].ID != "vucc-sat" {
+		t.Fatalf("%d awards (%+v), want 6 with vucc-sat fifth", len(all.Awards), all.Awards)
 	}
 	var dxcc awardtracker.AwardProgress
 	s.json("GET", "/api/awards/dxcc", tok, nil, 200, &dxcc)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
@@ -85,9 +84,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("Request failed", "route", routeOf(c), "status", st, "err", err,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
-	var te *auth.ThrottledError
-	if errors.As(err, &te) {
-		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(retryAfterSeconds(te.RetryAfter), 10))
+	if wait := awardtracker.RetryAfterOf(err); wait > 0 {
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(retryAfterSeconds(wait), 10))
 	}
 	if st == http.StatusRequestEntityTooLarge {
 		// The rest of the body is not wanted: no further request can be

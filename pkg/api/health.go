@@ -10,8 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/awardtracker/awardtracker/pkg/cache"
-	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 func (s *Server) registerHealthRoutes() {
@@ -96,7 +95,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 	return c.JSON(status, resp)
 }
 
-func healthPerf(sum perf.Summary) *healthPerformance {
+func healthPerf(sum awardtracker.QuerySummary) *healthPerformance {
 	p := &healthPerformance{
 		TotalQueries:    sum.TotalQueries,
 		TotalTime:       round2(ms(sum.TotalTime)),
@@ -111,7 +110,18 @@ func healthPerf(sum perf.Summary) *healthPerformance {
 	return p
 }
 
-func healthCaches(st, aw cache.Stats) *healthCache {
+// healthCaches sums the caches' counters; the statistics and award caches
+// also appear by name, as the old service showed them.
+func healthCaches(counters []awardtracker.CacheCounters) *healthCache {
+	var st, aw awardtracker.CacheCounters
+	for _, c := range counters {
+		switch c.Name {
+		case "stats":
+			st = c
+		case "award":
+			aw = c
+		}
+	}
 	hits, misses := st.Hits+aw.Hits, st.Misses+aw.Misses
 	rate := 0
 	if hits+misses > 0 {
@@ -189,8 +199,8 @@ func (s *Server) healthDetails() (*healthPerformance, *healthCache) {
 	s.detailsMu.Lock()
 	defer s.detailsMu.Unlock()
 	if s.detailsAt.IsZero() || time.Since(s.detailsAt) >= detailsMaxAge {
-		s.perfDetails = healthPerf(s.cfg.Tracker.Summary())
-		s.cacheDetails = healthCaches(s.cfg.StatsCache.Stats(), s.cfg.AwardCache.Stats())
+		s.perfDetails = healthPerf(s.cfg.Queries.Summary())
+		s.cacheDetails = healthCaches(s.cfg.Caches.CacheCounters())
 		s.detailsAt = time.Now()
 	}
 	return s.perfDetails, s.cacheDetails

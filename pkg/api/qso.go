@@ -15,7 +15,6 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/spool"
 )
 
 func (s *Server) registerQSORoutes() {
@@ -138,9 +137,10 @@ func (sb *statsBodies) encode(uid int64, st *awardtracker.Stats) ([]byte, error)
 }
 
 // handleQSOImport imports an ADIF file (the body, or the multipart field
-// "file") into the user's log in one transaction. The upload is first
-// spooled to a temporary file: however slowly a client sends, the database
-// is not held for it, and memory stays bounded however large the file.
+// "file") into the user's log in one transaction, through the import
+// service (which spools it first, so that a slow client never holds the
+// database). The handler bounds the upload and tells the client's failures
+// from ours.
 func (s *Server) handleQSOImport(c echo.Context) error {
 	src, err := awardtracker.ParseSource(c.QueryParam("source"))
 	if err != nil {
@@ -161,9 +161,10 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 	}
 	// Whatever fails while reading the upload is the client's doing (a
 	// multipart body cut off before its closing boundary, a connection
-	// dropped mid-body); only a failure to write the spool file is ours.
+	// dropped mid-body); only a failure to store it is ours. The service
+	// reads the upload whole before it imports, so these checks come first.
 	upload := &readErrReader{r: body}
-	f, err := spool.File(upload, "", "awardtracker-import-*.adi")
+	res, err := s.cfg.Imports.ImportADIF(req.Context(), userID(c), src, upload)
 	switch {
 	case err == nil:
 	case limited.exceeded:
@@ -173,16 +174,7 @@ func (s *Server) handleQSOImport(c echo.Context) error {
 	case upload.err != nil:
 		return awardtracker.WrapError(awardtracker.EINVALID, "malformed multipart body: it ends before its closing boundary", err)
 	default:
-		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "cannot store the upload", err)
-	}
-	defer f.Close()
-	uid := userID(c)
-	res, err := s.cfg.QSOs.ImportQSOs(req.Context(), uid, src, adif.Records(f, src), awardtracker.ImportOptions{})
-	if err != nil {
 		return err
-	}
-	if res.Changed() {
-		s.cfg.Invalidator.InvalidateUser(uid, "import")
 	}
 	return c.JSON(http.StatusOK, res)
 }
@@ -192,11 +184,9 @@ func (s *Server) handleQSODelete(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return awardtracker.Errorf(awardtracker.ENOTFOUND, "QSO %q not found", c.Param("id"))
 	}
-	uid := userID(c)
-	if err := s.cfg.QSOs.DeleteQSO(c.Request().Context(), uid, id); err != nil {
+	if err := s.cfg.QSOs.DeleteQSO(c.Request().Context(), userID(c), id); err != nil {
 		return err
 	}
-	s.cfg.Invalidator.InvalidateUser(uid, "delete")
 	return c.NoContent(http.StatusNoContent)
 }
 

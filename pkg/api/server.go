@@ -24,33 +24,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/awardtracker/awardtracker/pkg/auth"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/cache"
-	"github.com/awardtracker/awardtracker/pkg/perf"
 )
-
-// Syncer is what the sync routes need of the syncer package.
-type Syncer interface {
-	SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error
-	SetDCLCredentials(ctx context.Context, userID int64, key string) error
-	DeleteLoTWCredentials(ctx context.Context, userID int64) error
-	DeleteDCLCredentials(ctx context.Context, userID int64) error
-	Start(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncJob, error)
-	StartFull(ctx context.Context, userID int64) (*awardtracker.SyncJob, error)
-	Job(userID int64, id string) (*awardtracker.SyncJob, error)
-}
-
-// Invalidator drops cached values when a user's QSOs change.
-type Invalidator interface {
-	InvalidateUser(userID int64, reason string)
-	InvalidateAll(reason string)
-}
-
-// CacheStats reports one cache's counters for /api/health.
-type CacheStats interface {
-	Stats() cache.Stats
-}
 
 // Pinger checks that the database answers.
 type Pinger interface {
@@ -59,17 +34,18 @@ type Pinger interface {
 
 // Config holds a Server's dependencies and settings.
 type Config struct {
-	Auth        *auth.Service
-	Users       awardtracker.UserService
-	QSOs        awardtracker.QSOService
-	Stats       awardtracker.StatsService
-	Awards      awardtracker.AwardService
-	Syncer      Syncer
-	Invalidator Invalidator
-	StatsCache  CacheStats
-	AwardCache  CacheStats
-	Tracker     *perf.Tracker
-	DB          Pinger
+	Auth  awardtracker.AuthService
+	Users awardtracker.UserService
+	// QSOs and Imports write through the caches' write side
+	// (cache.QSOService), which invalidates: no handler does.
+	QSOs    awardtracker.QSOService
+	Imports awardtracker.ImportService
+	Stats   awardtracker.StatsService
+	Awards  awardtracker.AwardService
+	Syncer  awardtracker.SyncService
+	Caches  awardtracker.CacheService      // counters and the operator's invalidation
+	Queries awardtracker.QueryStatsService // query latency for health and the operator
+	DB      Pinger
 
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer

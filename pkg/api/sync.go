@@ -1,11 +1,8 @@
 package api
 
 import (
-	"errors"
-	"math"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -74,7 +71,8 @@ func (s *Server) handleDCLCredentialsDelete(c echo.Context) error {
 }
 
 // handleSyncCreate starts a sync; ?full=true asks for a full LoTW
-// re-download, which the syncer allows once a day (409 with Retry-After).
+// re-download, which the syncer allows once a day (409; the error handler
+// sets Retry-After from the error).
 func (s *Server) handleSyncCreate(src awardtracker.Source) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		full := false
@@ -94,10 +92,6 @@ func (s *Server) handleSyncCreate(src awardtracker.Source) echo.HandlerFunc {
 			job, err = s.cfg.Syncer.StartFull(ctx, uid)
 		} else {
 			job, err = s.cfg.Syncer.Start(ctx, uid, src)
-		}
-		var wait interface{ RetryAfter() time.Duration }
-		if errors.As(err, &wait) {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.RetryAfter().Seconds()))))
 		}
 		if err != nil {
 			return err

@@ -14,10 +14,8 @@ package auth
 import (
 	"context"
 	"errors"
-	"regexp"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,9 +33,6 @@ const DefaultTokenTTL = 30 * 24 * time.Hour
 
 // MinPasswordLength is the shortest password accepted at registration.
 const MinPasswordLength = 8
-
-// callsignRE accepts amateur callsigns including portable forms (DL/N0CALL/P).
-var callsignRE = regexp.MustCompile(`^[A-Z0-9]{1,8}(/[A-Z0-9]{1,8}){0,2}$`)
 
 // Service registers and authenticates users.
 type Service struct {
@@ -119,14 +114,11 @@ func NewService(users awardtracker.UserService, key []byte, opts Options) (*Serv
 	}, nil
 }
 
-// NormalizeCallsign upper-cases and validates a callsign.
-func NormalizeCallsign(s string) (string, error) {
-	c := strings.ToUpper(strings.TrimSpace(s))
-	if !callsignRE.MatchString(c) {
-		return "", awardtracker.Errorf(awardtracker.EINVALID, "invalid callsign %q", s)
-	}
-	return c, nil
-}
+// NormalizeCallsign upper-cases and validates a callsign; the rule is the
+// domain's (awardtracker.NormalizeCallsign).
+func NormalizeCallsign(s string) (string, error) { return awardtracker.NormalizeCallsign(s) }
+
+var _ awardtracker.AuthService = (*Service)(nil)
 
 // Register creates a user and returns it with a token.
 // Returns EINVALID for a bad callsign or short password, ECONFLICT if taken,
@@ -204,10 +196,7 @@ func (s *Service) LoginFrom(ctx context.Context, client, callsign, password stri
 }
 
 // Claims are what a token says about its holder.
-type Claims struct {
-	UserID   int64
-	Callsign string
-}
+type Claims = awardtracker.Claims
 
 type tokenClaims struct {
 	Callsign string `json:"cs"`

@@ -83,7 +83,9 @@ func (e *ThrottledError) Error() string { return e.err.Error() }
 func (e *ThrottledError) Unwrap() error { return e.err }
 
 func throttled(wait time.Duration, format string, args ...any) *ThrottledError {
-	return &ThrottledError{RetryAfter: wait, err: awardtracker.Errorf(awardtracker.ETOOMANY, format, args...)}
+	e := awardtracker.Errorf(awardtracker.ETOOMANY, format, args...)
+	e.RetryAfter = wait
+	return &ThrottledError{RetryAfter: wait, err: e}
 }
 
 // loginThrottle is the per-account back-off.

@@ -1,5 +1,5 @@
 // Package award computes a user's progress towards the awards the service
-// tracks (ARRL DXCC, WAS and VUCC, CQ WAZ and DARC's DLD) as pure functions
+// tracks (ARRL DXCC, WAS, VUCC and Satellite VUCC, CQ WAZ and DARC's DLD) as pure functions
 // over awardtracker.AwardFact, plus a Service that loads the facts from a
 // QSOService.
 //
@@ -11,9 +11,9 @@
 // "Worked" always counts every QSO, confirmed or not.
 //
 // The package does not read QSOs, cache results, or know award-specific
-// details that the facts do not carry: there is no PROP_MODE (so no satellite
-// VUCC), no LoTW "2xQSL" flag (so no two-way mode WAS), no deletion dates of
-// DXCC entities and no DOK validity windows. It reports progress; it does not
+// details that the facts do not carry: no VUCC_GRIDS, no LoTW "2xQSL" flag
+// (so no two-way mode WAS), no deletion dates of DXCC entities and no DOK
+// validity windows. It reports progress; it does not
 // decide what ARRL, CQ or DARC will finally credit.
 package award
 
@@ -42,11 +42,12 @@ var modeGroups = []string{
 
 // rules maps award ids to their rule.
 var rules = map[string]func([]awardtracker.AwardFact) awardtracker.AwardProgress{
-	awardtracker.AwardDXCC: dxcc,
-	awardtracker.AwardWAS:  was,
-	awardtracker.AwardWAZ:  waz,
-	awardtracker.AwardVUCC: vucc,
-	awardtracker.AwardDLD:  dld,
+	awardtracker.AwardDXCC:    dxcc,
+	awardtracker.AwardWAS:     was,
+	awardtracker.AwardWAZ:     waz,
+	awardtracker.AwardVUCC:    vucc,
+	awardtracker.AwardVUCCSat: vuccSat,
+	awardtracker.AwardDLD:     dld,
 }
 
 // Progress computes the progress of one award over a user's facts. It returns

@@ -157,11 +157,12 @@ func TestAll_ZeroFacts(t *testing.T) {
 		t.Logf("adif lists %d current entities; spec §3.6 says 340", current)
 	}
 	neededLen := map[string]int{
-		awardtracker.AwardDXCC: current,
-		awardtracker.AwardWAS:  50,
-		awardtracker.AwardWAZ:  40,
-		awardtracker.AwardVUCC: 17,
-		awardtracker.AwardDLD:  0,
+		awardtracker.AwardDXCC:    current,
+		awardtracker.AwardWAS:     50,
+		awardtracker.AwardWAZ:     40,
+		awardtracker.AwardVUCC:    17,
+		awardtracker.AwardVUCCSat: 1,
+		awardtracker.AwardDLD:     0,
 	}
 	for _, facts := range [][]awardtracker.AwardFact{nil, {}} {
 		for _, p := range award.All(facts) {

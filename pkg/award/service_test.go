@@ -28,6 +28,7 @@ func TestService_Awards(t *testing.T) {
 		qsos := &fakeQSOs{facts: []awardtracker.AwardFact{
 			{DXCC: 291, State: "NY", CQZone: 5, Band: "2m", Grid: "FN30", ModeGroup: "CW", LoTW: true, Latest: recent},
 			{DXCC: 230, DOK: "A01", CQZone: 14, Band: "2m", Grid: "JN48", ModeGroup: "CW", DCL: true, Latest: recent},
+			{Band: "70cm", Grid: "JO62", ModeGroup: "PHONE", Satellite: true, LoTW: true, Latest: recent},
 		}}
 		got, err := award.NewService(qsos).Awards(context.Background(), 42)
 		if err != nil {
@@ -43,7 +44,7 @@ func TestService_Awards(t *testing.T) {
 		for _, p := range got {
 			confirmed[p.ID] = p.Confirmed
 		}
-		want := map[string]int{"dxcc": 1, "was": 1, "waz": 1, "vucc": 1, "dld": 1}
+		want := map[string]int{"dxcc": 1, "was": 1, "waz": 1, "vucc": 1, "vucc-sat": 1, "dld": 1}
 		if !reflect.DeepEqual(confirmed, want) {
 			t.Errorf("confirmed per award = %v, want %v", confirmed, want)
 		}

@@ -17,9 +17,8 @@ type vuccBand struct {
 
 // vuccBands lists, in ascending frequency, the ADIF bands from 6m up that
 // ARRL has a VUCC for. ADIF's 5m and 4m are left out: neither is an amateur
-// band ARRL awards VUCC on. Satellite VUCC is not tracked: it needs
-// PROP_MODE=SAT, which the facts do not carry, so a satellite QSO counts on
-// the band it was logged on.
+// band ARRL awards VUCC on. Satellite QSOs count for Satellite VUCC
+// (vuccSat) instead, never on the band they were logged on.
 var vuccBands = []vuccBand{
 	{"6m", 100},
 	{"2m", 100},
@@ -53,6 +52,8 @@ var vuccStart = time.Date(1983, 1, 1, 0, 0, 0, 0, time.UTC)
 //     upper-case characters; they are normalised again here and anything
 //     that is not a valid field+square (AA00–RR99) is skipped. VUCC_GRIDS
 //     (grid-line stations) are not in the facts, so only the main grid counts.
+//   - Satellite QSOs (awardtracker.QSO.Satellite) do not count: ARRL credits
+//     them to Satellite VUCC, not to the band of their uplink or downlink.
 //   - Only facts whose newest QSO (Latest) is on or after 1983-01-01 count.
 //   - Confirmed means LoTW-confirmed: VUCC is ARRL's award.
 //   - A sum over bands would mean nothing (grids do not add across bands), so
@@ -71,7 +72,7 @@ func vucc(facts []awardtracker.AwardFact) awardtracker.AwardProgress {
 	}
 	for i := range facts {
 		f := &facts[i]
-		if f.Latest.Before(vuccStart) {
+		if f.Satellite || f.Latest.Before(vuccStart) {
 			continue
 		}
 		t, ok := perBand[band(f)]
@@ -110,6 +111,41 @@ func vucc(facts []awardtracker.AwardFact) awardtracker.AwardProgress {
 		dimBestBand: {best.name: bestCount},
 	}
 	return progress(awardtracker.AwardVUCC, "VHF/UHF Century Club", bestCount, best.target, by, needed)
+}
+
+// vuccSatTarget is the grids Satellite VUCC's initial award needs.
+const vuccSatTarget = 100
+
+// vuccSat computes Satellite VUCC progress (spec §4 "VUCC"): distinct
+// 4-character grids worked through a satellite, all bands together (a
+// satellite QSO's uplink and downlink are on different bands anyway), from
+// 1983-01-01, confirmed by LoTW. Breakdown["band"] shows the bands the QSOs
+// were logged on, for information; Needed says how many grids are missing.
+func vuccSat(facts []awardtracker.AwardFact) awardtracker.AwardProgress {
+	all := newTally[string]()
+	by := newBreakdown[string](dimBand)
+	for i := range facts {
+		f := &facts[i]
+		if !f.Satellite || f.Latest.Before(vuccStart) {
+			continue
+		}
+		g, ok := grid4(f.Grid)
+		if !ok {
+			continue
+		}
+		all.add(g, f.LoTW)
+		by.add(dimBand, band(f), g, f.LoTW)
+	}
+	c := all.count()
+	needed := []string{}
+	if lack := vuccSatTarget - c.Confirmed; lack > 0 {
+		unit := "grids"
+		if lack == 1 {
+			unit = "grid"
+		}
+		needed = append(needed, fmt.Sprintf("%d more %s", lack, unit))
+	}
+	return progress(awardtracker.AwardVUCCSat, "Satellite VUCC", c, vuccSatTarget, by.counts(), needed)
 }
 
 // closer reports whether a band with count c and target t is closer to its

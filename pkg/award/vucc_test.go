@@ -182,6 +182,22 @@ func TestVUCC(t *testing.T) {
 			},
 		},
 		{
+			name: "satellite QSOs do not count on their band",
+			facts: []awardtracker.AwardFact{
+				{Band: "13cm", Grid: "KO85", Satellite: true, LoTW: true, Latest: recent},
+				{Band: "2m", Grid: "JO62", Satellite: true, LoTW: true, Latest: recent},
+				{Band: "2m", Grid: "JO63", LoTW: true, Latest: recent},
+			},
+			want: want{
+				worked: 1, confirmed: 1, target: 100,
+				breakdown: map[string]map[string]awardtracker.Count{
+					"band":     {"2m": c(1, 1)},
+					"bestBand": {"2m": c(1, 1)},
+				},
+				needed: vuccNeeded(map[string]string{"2m": "2m: 99 more grids"}),
+			},
+		},
+		{
 			name:  "100 grids on 6m",
 			facts: gridFacts("6m", 100, true),
 			want: want{
@@ -197,6 +213,76 @@ func TestVUCC(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			check(t, progressOf(t, awardtracker.AwardVUCC, tt.facts), tt.want)
+		})
+	}
+}
+
+// satFacts returns n satellite facts with distinct grids on band.
+func satFacts(band string, n int, lotw bool) []awardtracker.AwardFact {
+	out := gridFacts(band, n, lotw)
+	for i := range out {
+		out[i].Satellite = true
+	}
+	return out
+}
+
+func TestVUCCSat(t *testing.T) {
+	tests := []struct {
+		name  string
+		facts []awardtracker.AwardFact
+		want  want
+	}{
+		{
+			name: "only satellite QSOs count, all bands together",
+			facts: []awardtracker.AwardFact{
+				{Band: "13cm", Grid: "KO85", Satellite: true, LoTW: true, Latest: recent},
+				{Band: "70cm", Grid: "ko85ab", Satellite: true, Latest: recent},
+				{Band: "2m", Grid: "JO62", Satellite: true, Latest: recent},
+				{Band: "2m", Grid: "JO63", LoTW: true, Latest: recent},
+			},
+			want: want{
+				worked: 2, confirmed: 1, target: 100,
+				breakdown: map[string]map[string]awardtracker.Count{
+					"band": {"13cm": c(1, 1), "70cm": c(1, 0), "2m": c(1, 0)},
+				},
+				needed: []string{"99 more grids"},
+			},
+		},
+		{
+			name: "before 1983, invalid grids and DCL confirmations do not count",
+			facts: []awardtracker.AwardFact{
+				{Band: "2m", Grid: "JO62", Satellite: true, LoTW: true, Latest: time.Date(1982, 12, 31, 0, 0, 0, 0, time.UTC)},
+				{Band: "2m", Grid: "ZZ99", Satellite: true, LoTW: true, Latest: recent},
+				{Band: "2m", Grid: "JO64", Satellite: true, DCL: true, Latest: recent},
+			},
+			want: want{
+				worked: 1, target: 100,
+				breakdown: map[string]map[string]awardtracker.Count{"band": {"2m": c(1, 0)}},
+				needed:    []string{"100 more grids"},
+			},
+		},
+		{
+			name:  "99 grids: one more",
+			facts: satFacts("13cm", 99, true),
+			want: want{
+				worked: 99, confirmed: 99, target: 100,
+				breakdown: map[string]map[string]awardtracker.Count{"band": {"13cm": c(99, 99)}},
+				needed:    []string{"1 more grid"},
+			},
+		},
+		{
+			name:  "100 grids over two bands complete it",
+			facts: append(satFacts("13cm", 60, true), satFacts("70cm", 100, true)[60:]...),
+			want: want{
+				worked: 100, confirmed: 100, target: 100, complete: true,
+				breakdown: map[string]map[string]awardtracker.Count{"band": {"13cm": c(60, 60), "70cm": c(40, 40)}},
+				needed:    []string{},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, progressOf(t, awardtracker.AwardVUCCSat, tt.facts), tt.want)
 		})
 	}
 }

@@ -11,11 +11,14 @@ const (
 	AwardWAS  = "was"
 	AwardWAZ  = "waz"
 	AwardVUCC = "vucc"
-	AwardDLD  = "dld"
+	// AwardVUCCSat is ARRL's Satellite VUCC: grids worked through
+	// satellites, all bands together.
+	AwardVUCCSat = "vucc-sat"
+	AwardDLD     = "dld"
 )
 
 // AwardIDs lists the tracked awards in display order.
-var AwardIDs = []string{AwardDXCC, AwardWAS, AwardWAZ, AwardVUCC, AwardDLD}
+var AwardIDs = []string{AwardDXCC, AwardWAS, AwardWAZ, AwardVUCC, AwardVUCCSat, AwardDLD}
 
 // AwardProgress is how far a user is towards one award.
 type AwardProgress struct {
@@ -45,6 +48,7 @@ type AwardFact struct {
 	CQZone    int
 	Grid      string // first four characters, upper case
 	DOK       string
+	Satellite bool      // the group's QSOs were made through a satellite (QSO.Satellite)
 	LoTW      bool      // every QSO of the group is LoTW-confirmed (groups split on it)
 	DCL       bool      // every QSO of the group is DCL-confirmed (groups split on it)
 	Latest    time.Time // start of the newest QSO in the group

@@ -66,7 +66,15 @@ type QSO struct {
 	ITUZone         int       `json:"ituZone,omitempty"`
 	Grid            string    `json:"grid,omitempty"`
 	DOK             string    `json:"dok,omitempty"`
-	Source          Source    `json:"source"` // the source that first reported it
+	PropMode        string    `json:"propMode,omitempty"` // ADIF PROP_MODE, upper case, e.g. "SAT"
+	SatName         string    `json:"satName,omitempty"`  // ADIF SAT_NAME, upper case, e.g. "QO-100"
+	Source          Source    `json:"source"`             // the source that first reported it
+
+	// StartSeconds says the record's TIME_ON had seconds (HHMMSS). Duplicate
+	// detection compares start times to the minute when a record has none.
+	// It describes an incoming record; stored QSOs keep it in their record
+	// keys instead.
+	StartSeconds bool `json:"-"`
 
 	LoTWConfirmed   bool       `json:"lotwConfirmed"`
 	LoTWConfirmedAt *time.Time `json:"lotwConfirmedAt,omitempty"`
@@ -76,6 +84,18 @@ type QSO struct {
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
+
+// Satellite reports whether the QSO was made through a satellite: PROP_MODE
+// SAT, or a SAT_NAME (old loggers write only the name).
+func (q *QSO) Satellite() bool { return IsSatellite(q.PropMode, q.SatName) }
+
+// IsSatellite is QSO.Satellite for the two fields on their own.
+func IsSatellite(propMode, satName string) bool {
+	return propMode == PropModeSatellite || satName != ""
+}
+
+// PropModeSatellite is ADIF's PROP_MODE for a contact through a satellite.
+const PropModeSatellite = "SAT"
 
 // Confirmed reports whether LoTW or DCL confirmed the QSO.
 func (q *QSO) Confirmed() bool { return q.LoTWConfirmed || q.DCLConfirmed }

@@ -3,6 +3,7 @@ package awardtracker
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status in the api package's error handler.
@@ -24,6 +25,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error // optional cause, never shown to callers
+	// RetryAfter, when positive, says how long the caller should wait
+	// before trying again (HTTP Retry-After), e.g. with ETOOMANY.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -69,4 +73,20 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain that
+// has one, 0 if none does.
+func RetryAfterOf(err error) time.Duration {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return 0
+		}
+		if e.RetryAfter > 0 {
+			return e.RetryAfter
+		}
+		err = e.Err
+	}
+	return 0
 }

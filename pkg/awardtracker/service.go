@@ -2,6 +2,7 @@ package awardtracker
 
 import (
 	"context"
+	"io"
 	"iter"
 	"time"
 )
@@ -53,9 +54,12 @@ type ImportOptions struct {
 
 // QSOService stores and queries QSOs.
 type QSOService interface {
-	// ImportQSOs applies a stream of records from src in one transaction:
-	// records matching an existing QSO (see Match) update it, others are
-	// added, rejected records are listed. A non-nil error from the stream
+	// ImportQSOs applies a stream of records from src in one transaction,
+	// in stream order: a duplicate of a record of src that a QSO holds
+	// already (RecordKey.Duplicate) changes at most that QSO's empty
+	// fields; a record that Match pairs with a QSO not yet linked to a
+	// record of src is linked to the closest such QSO and updates it; any
+	// other record is a new QSO. Rejected records are listed. A non-nil error from the stream
 	// aborts the import and nothing is written (EINVALID for bad input).
 	ImportQSOs(ctx context.Context, userID int64, src Source, records iter.Seq2[ImportRecord, error], opts ImportOptions) (*ImportResult, error)
 	// FindQSOs returns a page of the user's QSOs, newest first, and the
@@ -71,4 +75,16 @@ type QSOService interface {
 	// however large the log. An error (EUNAVAILABLE when the database
 	// cannot be read) is yielded once, last.
 	ExportQSOs(ctx context.Context, userID int64, f ExportFilter) iter.Seq2[QSO, error]
+}
+
+// ImportService imports ADIF files, as uploaded by a user.
+type ImportService interface {
+	// ImportADIF reads an ADIF file from r to its end, then imports its
+	// records into the user's log as coming from src, in one transaction
+	// (QSOService.ImportQSOs). The database is not touched until r is read
+	// whole, so a slow reader never holds it. Returns EINVALID for a file
+	// that is not ADIF (nothing is written), EUNAVAILABLE when the file
+	// cannot be stored while it is read (r's own error is in the chain: the
+	// caller knows whether r failed).
+	ImportADIF(ctx context.Context, userID int64, src Source, r io.Reader) (*ImportResult, error)
 }

@@ -39,6 +39,8 @@ type SyncJob struct {
 	Fetched    int        `json:"fetched"`
 	Imported   int        `json:"imported"`
 	Updated    int        `json:"updated"`
+	Duplicates int        `json:"duplicates"` // fetched records that matched and changed nothing
+	Rejected   int        `json:"rejected"`   // fetched records that could not be read
 	Error      string     `json:"error"`
 	StartedAt  *time.Time `json:"startedAt"`
 	FinishedAt *time.Time `json:"finishedAt"`
@@ -63,4 +65,29 @@ type SyncStateService interface {
 	// SyncStates lists every state of src with credentials that are not
 	// marked invalid.
 	SyncStates(ctx context.Context, src Source) ([]SyncState, error)
+}
+
+// SyncService stores users' upstream credentials and runs their syncs.
+type SyncService interface {
+	// SetLoTWCredentials stores the user's LoTW login sealed. Returns
+	// EINVALID for an empty username or password, EFORBIDDEN when
+	// credentials cannot be stored (no secrets key).
+	SetLoTWCredentials(ctx context.Context, userID int64, username, password string) error
+	// SetDCLCredentials stores the user's DCL key sealed; errors as above.
+	SetDCLCredentials(ctx context.Context, userID int64, key string) error
+	// DeleteLoTWCredentials forgets the user's LoTW login; absent ones are
+	// not an error.
+	DeleteLoTWCredentials(ctx context.Context, userID int64) error
+	// DeleteDCLCredentials forgets the user's DCL key; see above.
+	DeleteDCLCredentials(ctx context.Context, userID int64) error
+	// Start starts a sync in the background and returns its job, or the
+	// job already queued or running. Returns ENOTFOUND without stored
+	// credentials, EINVALID when they were rejected, EUNAVAILABLE when src
+	// is not configured or the service is closing.
+	Start(ctx context.Context, userID int64, src Source) (*SyncJob, error)
+	// StartFull starts a full LoTW re-download; ECONFLICT (with
+	// RetryAfter) within a day of the last one or while a LoTW sync runs.
+	StartFull(ctx context.Context, userID int64) (*SyncJob, error)
+	// Job returns one of the user's jobs; ENOTFOUND for another user's.
+	Job(userID int64, id string) (*SyncJob, error)
 }

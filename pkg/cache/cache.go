@@ -5,11 +5,15 @@
 // load, invalidation and expiry is counted; the counts are exported as
 // Prometheus metrics and returned by Stats for the health endpoint.
 //
-// It does not know when data changes: whoever writes QSOs (the import handler,
-// the syncer, the delete handler, the operator endpoint) must call an
-// Invalidator. It keeps nothing across restarts, shares nothing between
-// processes, and does not copy values: what Get returns is shared by every
-// caller and must be treated as read-only.
+// The caches are decorators of the domain services: StatsService and
+// AwardService cache reads, and QSOService, wrapped around the storage's,
+// invalidates a user's entries after every import, sync and delete that goes
+// through it, so that no caller has to remember to. Caches gives the
+// operator endpoints the counters and a manual invalidation.
+//
+// It keeps nothing across restarts, shares nothing between processes, and
+// does not copy values: what Get returns is shared by every caller and must
+// be treated as read-only.
 package cache
 
 import (
@@ -24,38 +28,38 @@ import (
 	gocache "github.com/patrickmn/go-cache"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // DefaultLoadTimeout bounds a load when no WithLoadTimeout option is given.
 const DefaultLoadTimeout = 30 * time.Second
 
-// Invalidation reasons, the bounded values of the reason label. Any other
-// reason is counted as "other".
+// Reason says why entries were invalidated: the bounded values of the
+// invalidations' reason label. It is a number rather than a string so that
+// no caller can make up a reason; the label values are in reasons.
+type Reason uint8
+
+// The invalidation reasons. Writes through QSOService pick the first three
+// themselves; ReasonManual is what Caches' operator methods use.
 const (
-	ReasonImport = "import" // an import wrote QSOs
-	ReasonSync   = "sync"   // a LoTW or DCL sync wrote QSOs
-	ReasonDelete = "delete" // a QSO was deleted
-	ReasonManual = "manual" // an operator asked for it
-	reasonOther  = "other"
+	ReasonImport Reason = iota // an import wrote QSOs
+	ReasonSync                 // a LoTW or DCL sync wrote QSOs
+	ReasonDelete               // a QSO was deleted
+	ReasonManual               // an operator asked for it
+	reasonOther                // a Reason value outside the constants above
 )
 
-// reasons is indexed by reasonIndex; expiry is not a reason here because it
-// is counted as an eviction.
-var reasons = [...]string{ReasonImport, ReasonSync, ReasonDelete, ReasonManual, reasonOther}
+// reasons is indexed by Reason; expiry is not a reason here because it is
+// counted as an eviction. "other" stays a label value, always zero unless a
+// Reason is converted from an unknown number, so that the series set is the
+// same as when reasons were strings.
+var reasons = [...]string{ReasonImport: "import", ReasonSync: "sync", ReasonDelete: "delete", ReasonManual: "manual", reasonOther: "other"}
 
-func reasonIndex(reason string) int {
-	switch reason {
-	case ReasonImport:
-		return 0
-	case ReasonSync:
-		return 1
-	case ReasonDelete:
-		return 2
-	case ReasonManual:
-		return 3
-	}
-	return len(reasons) - 1
-}
+// String returns the reason's label value.
+func (r Reason) String() string { return reasons[r.index()] }
+
+func (r Reason) index() int { return int(min(r, reasonOther)) }
 
 // counters are the only state the go-cache eviction callback may touch: the
 // janitor goroutine holds that callback, so whatever it reaches can never be
@@ -333,18 +337,18 @@ func (c *Cache[V]) removeLocked(key string) {
 
 // Invalidate drops key's value. A load of key that is in flight keeps its
 // value for its own callers but does not cache it, and the next Get starts a
-// new load. reason is one of the Reason constants; others count as "other".
-func (c *Cache[V]) Invalidate(key, reason string) {
+// new load.
+func (c *Cache[V]) Invalidate(key string, reason Reason) {
 	c.mu.Lock()
 	c.genKey[key]++
 	c.removeLocked(key)
 	c.mu.Unlock()
-	c.ctr.invalidations[reasonIndex(reason)].Add(1)
+	c.ctr.invalidations[reason.index()].Add(1)
 }
 
 // InvalidateAll drops every value, as Invalidate does for one key. It counts
 // as one invalidation.
-func (c *Cache[V]) InvalidateAll(reason string) {
+func (c *Cache[V]) InvalidateAll(reason Reason) {
 	c.mu.Lock()
 	c.genAll++
 	// No snapshot of the old global generation can match again, so the
@@ -355,37 +359,12 @@ func (c *Cache[V]) InvalidateAll(reason string) {
 	c.items.DeleteExpired()
 	c.items.Flush()
 	c.mu.Unlock()
-	c.ctr.invalidations[reasonIndex(reason)].Add(1)
+	c.ctr.invalidations[reason.index()].Add(1)
 }
 
-// Stats is a snapshot of a cache's contents and counters. The counters are
-// the values of the cache's metrics.
-type Stats struct {
-	Name    string
-	Size    int // items, including expired ones not swept yet
-	Valid   int // items that have not expired
-	Expired int // Size - Valid
-	Hits    uint64
-	Misses  uint64 // every Get that was not a hit, including those with caching disabled
-	// Invalidations counts Invalidate and InvalidateAll calls, whatever the reason.
-	Invalidations uint64
-	// Evictions counts items removed after their TTL ran out, not those
-	// removed by an invalidation.
-	Evictions          uint64
-	Coalesced          uint64 // misses served by another caller's load
-	StaleWritesDropped uint64 // loads not cached because an invalidation overtook them
-	Loads              uint64 // calls of a loader, failed ones included
-	LoadErrors         uint64
-	TTL                time.Duration
-}
-
-// HitRatio returns Hits / (Hits + Misses), 0 before the first lookup.
-func (s Stats) HitRatio() float64 {
-	if s.Hits+s.Misses == 0 {
-		return 0
-	}
-	return float64(s.Hits) / float64(s.Hits+s.Misses)
-}
+// Stats is a snapshot of a cache's contents and counters, the domain's
+// CacheCounters. The counters are the values of the cache's metrics.
+type Stats = awardtracker.CacheCounters
 
 // Stats returns the cache's current numbers. It copies the item map to count
 // valid items: meant for the health endpoint, not for hot paths.

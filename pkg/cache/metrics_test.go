@@ -101,7 +101,7 @@ func TestMetrics_Script(t *testing.T) {
 			return "", errors.New("database is locked")
 		})
 		stats.Invalidate("1", ReasonImport)
-		stats.Invalidate("1", "cosmic rays")
+		stats.Invalidate("1", Reason(200)) // not one of the constants: counted as other
 		stats.Get(ctx, "3", func(context.Context) (string, error) { return "c", nil })
 
 		// award: a miss that expires and is swept, a coalesced load that

@@ -4,7 +4,8 @@
 // draft contract Wavelog's in-progress code uses (spec §2.4): POST JSON
 // {"key","cnf_only":"T","qsl_since","limit"} to /api/adiexport, answered by
 // {"status":"ok","adif":"..."}. When DARC settles the contract, only this
-// package should change: package syncer sees a Download method and a Report.
+// package should change: package syncer sees an awardtracker.DCLDownloader and an
+// awardtracker.Report.
 //
 // It provides the Client, a Report of DCL-confirmed records (with DARC_DOK
 // and DCL_QSLRDATE) and the cursor for the next download: the newest
@@ -44,16 +45,24 @@ const (
 	DefaultMaxBody = 256 << 20
 )
 
-// The classes of failure; every error carries one of them (errors.Is).
+// The classes of failure; every error carries one of them (errors.Is), and
+// each carries its awardtracker.UpstreamCode, which is all the syncer looks
+// at.
 var (
 	// ErrAuth: DCL refused the key (HTTP 401 or 403).
-	ErrAuth = errors.New("dcl: key rejected")
+	ErrAuth = awardtracker.UpstreamClass("dcl: key rejected", awardtracker.UpstreamAuth)
 	// ErrRateLimited: HTTP 429.
-	ErrRateLimited = errors.New("dcl: rate limited")
+	ErrRateLimited = awardtracker.UpstreamClass("dcl: rate limited", awardtracker.UpstreamRateLimited)
 	// ErrUnexpected: an answer that does not follow the contract.
-	ErrUnexpected = errors.New("dcl: unexpected answer")
+	ErrUnexpected = awardtracker.UpstreamClass("dcl: unexpected answer", awardtracker.UpstreamUnexpected)
+	// ErrRedirect: DCL answered with a redirect, which is refused so that
+	// the key is never sent on. It is an ErrUnexpected too.
+	ErrRedirect = awardtracker.UpstreamClass("dcl: redirect refused", awardtracker.UpstreamRedirect, ErrUnexpected)
+	// ErrTooLarge: the answer is larger than Options.MaxBody. It is an
+	// ErrUnexpected too.
+	ErrTooLarge = awardtracker.UpstreamClass("dcl: answer too large", awardtracker.UpstreamTooLarge, ErrUnexpected)
 	// ErrUnavailable: transport failure, timeout or HTTP 5xx.
-	ErrUnavailable = errors.New("dcl: unavailable")
+	ErrUnavailable = awardtracker.UpstreamClass("dcl: unavailable", awardtracker.UpstreamUnavailable)
 )
 
 // Options configure a Client. The zero value talks to DefaultURL.
@@ -138,11 +147,23 @@ type ExportResponse struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// Download fetches the QSOs DCL confirmed on or after since (YYYY-MM-DD;
+// Download is Fetch for the syncer: it implements
+// awardtracker.DCLDownloader.
+func (c *Client) Download(ctx context.Context, key, since string) (awardtracker.Report, error) {
+	rep, err := c.Fetch(ctx, key, since)
+	if err != nil {
+		return nil, err // not a typed nil in an interface
+	}
+	return rep, nil
+}
+
+var _ awardtracker.DCLDownloader = (*Client)(nil)
+
+// Fetch fetches the QSOs DCL confirmed on or after since (YYYY-MM-DD;
 // empty means FirstSince). Errors carry ErrAuth, ErrRateLimited,
 // ErrUnexpected or ErrUnavailable, or the context's error; none contains
 // the key.
-func (c *Client) Download(ctx context.Context, key, since string) (*Report, error) {
+func (c *Client) Fetch(ctx context.Context, key, since string) (*Report, error) {
 	if key == "" {
 		return nil, awardtracker.Errorf(awardtracker.EINVALID, "a DCL key is required")
 	}
@@ -187,11 +208,13 @@ func (c *Client) Download(ctx context.Context, key, since string) (*Report, erro
 	case resp.StatusCode >= 500:
 		return nil, unavailable(fmt.Sprintf("DCL answered HTTP %d", resp.StatusCode), nil)
 	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
-		return nil, unexpected(fmt.Sprintf("HTTP %d redirect, refused (the key is never sent on)", resp.StatusCode), nil)
+		return nil, &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrRedirect,
+			Message: fmt.Sprintf("DCL answered something unexpected: HTTP %d redirect, refused (the key is never sent on)", resp.StatusCode)}
 	case resp.StatusCode != http.StatusOK:
 		return nil, unexpected(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, quote(raw, key)), nil)
 	case int64(len(raw)) > c.maxBody:
-		return nil, unexpected(fmt.Sprintf("the answer is larger than %d bytes", c.maxBody), nil)
+		return nil, &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrTooLarge,
+			Message: fmt.Sprintf("DCL answered something unexpected: the answer is larger than %d bytes", c.maxBody)}
 	}
 	var er ExportResponse
 	if err := json.Unmarshal(raw, &er); err != nil {
@@ -246,6 +269,9 @@ func (r *Report) Fetched() int { return r.n }
 
 // Skipped is how many records Records left out as not DCL-confirmed.
 func (r *Report) Skipped() int { return r.skipped }
+
+// CursorProblem is always "": a DCL cursor is computed, not sent.
+func (r *Report) CursorProblem() string { return "" }
 
 // Close releases nothing; it is there so that a Report can be used as a
 // LoTW one is.

@@ -35,7 +35,7 @@ func TestClient_Download(t *testing.T) {
 	c := dcl.New(dcl.Options{URL: s.URL, Version: "test"})
 
 	t.Run("OK", func(t *testing.T) {
-		rep, err := c.Download(context.Background(), key, "")
+		rep, err := c.Fetch(context.Background(), key, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestClient_Download(t *testing.T) {
 	})
 
 	t.Run("Since", func(t *testing.T) {
-		rep, err := c.Download(context.Background(), key, "2024-03-15")
+		rep, err := c.Fetch(context.Background(), key, "2024-03-15")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestClient_Download(t *testing.T) {
 	})
 
 	t.Run("Empty", func(t *testing.T) {
-		rep, err := c.Download(context.Background(), key, "2030-01-01")
+		rep, err := c.Fetch(context.Background(), key, "2030-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,21 +89,27 @@ func TestClient_Faults(t *testing.T) {
 		fault dcltest.Fault
 		key   string
 		want  error
+		code  awardtracker.UpstreamCode // what the syncer sees
 		msg   string
 	}{
-		{"UnknownKey", dcltest.FaultNone, "other", dcl.ErrAuth, "rejected the key (HTTP 401)"},
-		{"Unauthorized", dcltest.FaultUnauthorized, key, dcl.ErrAuth, "HTTP 401"},
-		{"Unavailable", dcltest.FaultUnavailable, key, dcl.ErrUnavailable, "HTTP 503"},
-		{"BadJSON", dcltest.FaultBadJSON, key, dcl.ErrUnexpected, "502 Bad Gateway"},
-		{"StatusError", dcltest.FaultStatusError, key, dcl.ErrUnexpected, `status "error" "export failed"`},
+		{"UnknownKey", dcltest.FaultNone, "other", dcl.ErrAuth, awardtracker.UpstreamAuth, "rejected the key (HTTP 401)"},
+		{"Unauthorized", dcltest.FaultUnauthorized, key, dcl.ErrAuth, awardtracker.UpstreamAuth, "HTTP 401"},
+		{"Unavailable", dcltest.FaultUnavailable, key, dcl.ErrUnavailable, awardtracker.UpstreamUnavailable, "HTTP 503"},
+		{"BadJSON", dcltest.FaultBadJSON, key, dcl.ErrUnexpected, awardtracker.UpstreamUnexpected, "502 Bad Gateway"},
+		{"StatusError", dcltest.FaultStatusError, key, dcl.ErrUnexpected, awardtracker.UpstreamUnexpected, `status "error" "export failed"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := dcltest.NewSampleServer(key)
 			defer s.Close()
 			s.SetFault(tt.fault)
+			// Download, the syncer's interface: a failure is a nil
+			// interface, not a typed nil.
 			rep, err := dcl.New(dcl.Options{URL: s.URL}).Download(context.Background(), tt.key, "")
 			if rep != nil || !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, %v; want %v", rep, err, tt.want)
+			}
+			if got := awardtracker.UpstreamCodeOf(err); got != tt.code {
+				t.Fatalf("upstream code %q, want %q", got, tt.code)
 			}
 			if msg := awardtracker.ErrorMessage(err); !strings.Contains(msg, tt.msg) {
 				t.Fatalf("message %q, want it to contain %q", msg, tt.msg)
@@ -118,7 +124,7 @@ func TestClient_Faults(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		u := srv.URL + dcltest.Path
 		srv.Close()
-		_, err := dcl.New(dcl.Options{URL: u}).Download(context.Background(), key, "")
+		_, err := dcl.New(dcl.Options{URL: u}).Fetch(context.Background(), key, "")
 		if !errors.Is(err, dcl.ErrUnavailable) {
 			t.Fatalf("error %v, want ErrUnavailable", err)
 		}
@@ -129,7 +135,7 @@ func TestClient_Faults(t *testing.T) {
 			w.Write([]byte(`{"status":"ok","adif":"<EOH><CALL:6>DL1A"}`))
 		}))
 		defer srv.Close()
-		_, err := dcl.New(dcl.Options{URL: srv.URL}).Download(context.Background(), key, "")
+		_, err := dcl.New(dcl.Options{URL: srv.URL}).Fetch(context.Background(), key, "")
 		if !errors.Is(err, dcl.ErrUnexpected) {
 			t.Fatalf("error %v, want ErrUnexpected", err)
 		}
@@ -138,9 +144,10 @@ func TestClient_Faults(t *testing.T) {
 	t.Run("TooLarge", func(t *testing.T) {
 		s := dcltest.NewSampleServer(key)
 		defer s.Close()
-		_, err := dcl.New(dcl.Options{URL: s.URL, MaxBody: 100}).Download(context.Background(), key, "")
-		if !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(err.Error(), "larger than 100 bytes") {
-			t.Fatalf("error %v, want ErrUnexpected (too large)", err)
+		_, err := dcl.New(dcl.Options{URL: s.URL, MaxBody: 100}).Fetch(context.Background(), key, "")
+		if !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(err.Error(), "larger than 100 bytes") ||
+			awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamTooLarge {
+			t.Fatalf("error %v, want ErrUnexpected with code %s", err, awardtracker.UpstreamTooLarge)
 		}
 	})
 }
@@ -154,7 +161,7 @@ func TestClient_Fixture(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 	defer srv.Close()
-	rep, err := dcl.New(dcl.Options{URL: srv.URL}).Download(context.Background(), key, "")
+	rep, err := dcl.New(dcl.Options{URL: srv.URL}).Fetch(context.Background(), key, "")
 	if err != nil {
 		t.Fatal(err)
 	}

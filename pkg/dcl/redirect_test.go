@@ -67,12 +67,13 @@ func TestClient_RefusesRedirects(t *testing.T) {
 			}))
 			defer dclSrv.Close()
 
-			rep, err := dcl.New(dcl.Options{URL: dclSrv.URL + dcltest.Path}).Download(context.Background(), key, "")
+			rep, err := dcl.New(dcl.Options{URL: dclSrv.URL + dcltest.Path}).Fetch(context.Background(), key, "")
 			if got := other.received(); len(got) != 0 {
 				t.Fatalf("the other host received %q, want nothing", got)
 			}
-			if rep != nil || !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") {
-				t.Fatalf("got %v, %v; want ErrUnexpected (redirect refused)", rep, err)
+			if rep != nil || !errors.Is(err, dcl.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") ||
+				awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamRedirect {
+				t.Fatalf("got %v, %v; want ErrUnexpected with code %s (redirect refused)", rep, err, awardtracker.UpstreamRedirect)
 			}
 		})
 	}
@@ -99,7 +100,7 @@ func TestClient_EchoedKey(t *testing.T) {
 				fmt.Fprint(w, tt.body)
 			}))
 			defer srv.Close()
-			_, err := dcl.New(dcl.Options{URL: srv.URL}).Download(context.Background(), key, "")
+			_, err := dcl.New(dcl.Options{URL: srv.URL}).Fetch(context.Background(), key, "")
 			if !errors.Is(err, dcl.ErrUnexpected) {
 				t.Fatalf("got %v, want ErrUnexpected", err)
 			}

@@ -12,7 +12,7 @@ import (
 func TestQSOs(t *testing.T) {
 	var calls []string
 	bands, modes, entities := map[string]bool{}, map[string]bool{}, map[int]bool{}
-	n, lotw, dcl, deleted := 0, 0, 0, 0
+	n, lotw, dcl, deleted, sat := 0, 0, 0, 0, 0
 	for rec, err := range demo.QSOs(demo.Options{}) {
 		if err != nil || rec.Err != nil {
 			t.Fatalf("record %d: %v %v", rec.Index, err, rec.Err)
@@ -37,6 +37,9 @@ func TestQSOs(t *testing.T) {
 			t.Errorf("record %d: a DOK outside Germany", rec.Index)
 		}
 		bands[q.Band], modes[q.DisplayMode()], entities[q.DXCC] = true, true, true
+		if q.Satellite() {
+			sat++
+		}
 		if q.LoTWConfirmed {
 			lotw++
 		}
@@ -44,9 +47,9 @@ func TestQSOs(t *testing.T) {
 			dcl++
 		}
 	}
-	if n < 3000 || len(bands) < 10 || len(modes) < 6 || len(entities) < 60 || lotw < n/2 || dcl == 0 || deleted == 0 {
-		t.Errorf("thin demo: %d QSOs, %d bands, %d modes, %d entities, %d LoTW, %d DCL, %d deleted-entity",
-			n, len(bands), len(modes), len(entities), lotw, dcl, deleted)
+	if n < 3000 || len(bands) < 10 || len(modes) < 6 || len(entities) < 60 || lotw < n/2 || dcl == 0 || deleted == 0 || sat == 0 {
+		t.Errorf("thin demo: %d QSOs, %d bands, %d modes, %d entities, %d LoTW, %d DCL, %d deleted-entity, %d satellite",
+			n, len(bands), len(modes), len(entities), lotw, dcl, deleted, sat)
 	}
 	i := 0
 	for rec := range demo.QSOs(demo.Options{}) {

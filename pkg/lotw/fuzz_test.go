@@ -33,7 +33,7 @@ func FuzzReport(f *testing.F) {
 	c := lotw.New(lotw.Options{URL: srv.URL, SpoolDir: f.TempDir(), IdleTimeout: 10 * time.Second})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		body = b
-		rep, err := c.Download(context.Background(), "n0call", "secret-password", "")
+		rep, err := c.Fetch(context.Background(), "n0call", "secret-password", "")
 		if err != nil {
 			checkClassified(t, err)
 			return

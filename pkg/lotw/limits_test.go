@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 )
@@ -42,8 +43,9 @@ func TestClient_MaxReportBytes(t *testing.T) {
 	s.SetGenerated(login, 500, lotwtest.Generated) // about 330 KB
 	dir := t.TempDir()
 	c := lotw.New(lotw.Options{URL: s.URL, SpoolDir: dir, MaxReportBytes: 64 << 10})
-	rep, err := c.Download(context.Background(), login, password, "")
-	if rep != nil || !errors.Is(err, lotw.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 65536 bytes") {
+	rep, err := c.Fetch(context.Background(), login, password, "")
+	if rep != nil || !errors.Is(err, lotw.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 65536 bytes") ||
+		awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamTooLarge {
 		t.Fatalf("got %v, %v; want ErrTooLarge", rep, err)
 	}
 	if files, _ := os.ReadDir(dir); len(files) != 0 {
@@ -55,7 +57,7 @@ func TestClient_MaxReportBytes(t *testing.T) {
 
 	// The same report within the limit downloads.
 	c = lotw.New(lotw.Options{URL: s.URL, SpoolDir: dir, MaxReportBytes: 1 << 20})
-	rep, err = c.Download(context.Background(), login, password, "")
+	rep, err = c.Fetch(context.Background(), login, password, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestClient_LastQSL(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) }))
 			defer srv.Close()
 			c := lotw.New(lotw.Options{URL: srv.URL, Now: func() time.Time { return now }})
-			rep, err := c.Download(context.Background(), login, password, "")
+			rep, err := c.Fetch(context.Background(), login, password, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -60,23 +60,27 @@ const sniffLen = 4096
 
 // The classes of failure. Every error the package returns is an
 // *awardtracker.Error whose chain contains exactly one of these, so callers
-// test them with errors.Is.
+// test them with errors.Is; each carries its awardtracker.UpstreamCode, which
+// is all the syncer looks at.
 var (
 	// ErrAuth: LoTW answered its login page ("Username/password incorrect").
 	// Retrying with the same credentials will not help.
-	ErrAuth = errors.New("lotw: username/password incorrect")
+	ErrAuth = awardtracker.UpstreamClass("lotw: username/password incorrect", awardtracker.UpstreamAuth)
 	// ErrRateLimited: LoTW answered "Page Request Limit!". Back off for hours.
-	ErrRateLimited = errors.New("lotw: page request limit")
+	ErrRateLimited = awardtracker.UpstreamClass("lotw: page request limit", awardtracker.UpstreamRateLimited)
 	// ErrTruncated: the report is incomplete (no <APP_LoTW_EOF>, or a record
 	// count different from APP_LoTW_NUMREC). Retry later; do not advance the cursor.
-	ErrTruncated = errors.New("lotw: truncated report")
+	ErrTruncated = awardtracker.UpstreamClass("lotw: truncated report", awardtracker.UpstreamTruncated)
 	// ErrUnexpected: the answer is not a LoTW report.
-	ErrUnexpected = errors.New("lotw: unexpected answer")
+	ErrUnexpected = awardtracker.UpstreamClass("lotw: unexpected answer", awardtracker.UpstreamUnexpected)
+	// ErrRedirect: LoTW answered with a redirect, which is refused so that
+	// the password is never sent on. It is an ErrUnexpected too.
+	ErrRedirect = awardtracker.UpstreamClass("lotw: redirect refused", awardtracker.UpstreamRedirect, ErrUnexpected)
 	// ErrUnavailable: transport failure, reset, timeout or HTTP 5xx. Retry with back-off.
-	ErrUnavailable = errors.New("lotw: unavailable")
+	ErrUnavailable = awardtracker.UpstreamClass("lotw: unavailable", awardtracker.UpstreamUnavailable)
 	// ErrTooLarge: the report is larger than Options.MaxReportBytes; nothing
 	// of it was read. Raise the limit, or retry later.
-	ErrTooLarge = errors.New("lotw: report too large")
+	ErrTooLarge = awardtracker.UpstreamClass("lotw: report too large", awardtracker.UpstreamTooLarge)
 )
 
 // Options configure a Client. The zero value talks to DefaultURL.
@@ -181,13 +185,25 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 // URL returns the endpoint the client downloads from.
 func (c *Client) URL() string { return c.url }
 
-// Download requests the QSL records that LoTW matched or updated on or after
+// Download is Fetch for the syncer: it implements
+// awardtracker.LoTWDownloader.
+func (c *Client) Download(ctx context.Context, login, password, since string) (awardtracker.Report, error) {
+	rep, err := c.Fetch(ctx, login, password, since)
+	if err != nil {
+		return nil, err // not a typed nil in an interface
+	}
+	return rep, nil
+}
+
+var _ awardtracker.LoTWDownloader = (*Client)(nil)
+
+// Fetch requests the QSL records that LoTW matched or updated on or after
 // since ("YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS"; empty means FirstSince) and
 // returns the report once its header has been read and classified. The
 // caller must Close the report. Errors carry ErrAuth, ErrRateLimited,
 // ErrTruncated, ErrUnexpected or ErrUnavailable, or the context's error;
 // none contains the password.
-func (c *Client) Download(ctx context.Context, login, password, since string) (*Report, error) {
+func (c *Client) Fetch(ctx context.Context, login, password, since string) (*Report, error) {
 	if login == "" || password == "" {
 		return nil, awardtracker.Errorf(awardtracker.EINVALID, "LoTW username and password are required")
 	}
@@ -247,7 +263,7 @@ func (c *Client) Download(ctx context.Context, login, password, since string) (*
 	case resp.StatusCode >= 500:
 		return fail(unavailable(fmt.Sprintf("LoTW answered HTTP %d", resp.StatusCode), nil))
 	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
-		return fail(unexpected(fmt.Sprintf("HTTP %d redirect, refused (the password is never sent on)", resp.StatusCode), nil, password))
+		return fail(redirected(resp.StatusCode))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fail(unexpected(fmt.Sprintf("HTTP %d", resp.StatusCode), nil, password))
 	}
@@ -354,21 +370,12 @@ func (r *Report) CursorProblem() string {
 }
 
 // CursorLayout is the layout of APP_LoTW_LASTQSL and of stored cursors.
-const CursorLayout = "2006-01-02 15:04:05"
+const CursorLayout = awardtracker.LoTWCursorLayout
 
-// ValidCursor reports whether s can be sent as qso_qslsince: a
-// "YYYY-MM-DD HH:MM:SS" (or a bare "YYYY-MM-DD") in UTC that is not after
-// now. LoTW's clock and ours may differ by a little; a LASTQSL refused for
-// that costs one repeated download of the newest records, nothing more.
-func ValidCursor(s string, now time.Time) bool {
-	t, err := time.Parse(CursorLayout, s)
-	if err != nil {
-		if t, err = time.Parse(time.DateOnly, s); err != nil {
-			return false
-		}
-	}
-	return !t.After(now)
-}
+// ValidCursor reports whether s can be sent as qso_qslsince; the rule is the
+// domain's (awardtracker.ValidLoTWCursor), which the syncer applies to
+// stored cursors.
+func ValidCursor(s string, now time.Time) bool { return awardtracker.ValidLoTWCursor(s, now) }
 
 // Fetched is how many records Records has read so far.
 func (r *Report) Fetched() int { return r.n }
@@ -531,6 +538,11 @@ func truncated(msg string) error {
 // unexpected describes an answer that is not a report, quoting a short,
 // printable snippet of it, unless the answer holds the password in any
 // spelling (a page echoing the request): then nothing of it is quoted.
+func redirected(status int) error {
+	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrRedirect,
+		Message: fmt.Sprintf("LoTW answered something that is not a report: HTTP %d redirect, refused (the password is never sent on)", status)}
+}
+
 func unexpected(msg string, head []byte, password string, cause ...error) error {
 	m := "LoTW answered something that is not a report"
 	if msg != "" {

@@ -29,7 +29,7 @@ func newServer(t *testing.T) (*lotwtest.Server, *lotw.Client) {
 }
 
 // collect drains a report: the records, and the stream's final error.
-func collect(t *testing.T, rep *lotw.Report) ([]awardtracker.ImportRecord, error) {
+func collect(t *testing.T, rep awardtracker.Report) ([]awardtracker.ImportRecord, error) {
 	t.Helper()
 	defer rep.Close()
 	var out []awardtracker.ImportRecord
@@ -45,7 +45,7 @@ func collect(t *testing.T, rep *lotw.Report) ([]awardtracker.ImportRecord, error
 func TestClient_Download(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s, c := newServer(t)
-		rep, err := c.Download(context.Background(), login, password, "")
+		rep, err := c.Fetch(context.Background(), login, password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestClient_Download(t *testing.T) {
 	t.Run("Since", func(t *testing.T) {
 		// Inclusive: the cursor itself returns its record again.
 		s, c := newServer(t)
-		rep, err := c.Download(context.Background(), login, password, "2024-08-30 19:11:57")
+		rep, err := c.Fetch(context.Background(), login, password, "2024-08-30 19:11:57")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +119,7 @@ func TestClient_Download(t *testing.T) {
 
 	t.Run("Empty", func(t *testing.T) {
 		_, c := newServer(t)
-		rep, err := c.Download(context.Background(), login, password, "2026-01-01")
+		rep, err := c.Fetch(context.Background(), login, password, "2026-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestClient_Download(t *testing.T) {
 		// LoTW's other "nothing new": no <eoh>, no APP_LoTW_NUMREC.
 		s, c := newServer(t)
 		s.SetEmptyShape(lotwtest.EmptyNoHeader)
-		rep, err := c.Download(context.Background(), login, password, "2026-01-01")
+		rep, err := c.Fetch(context.Background(), login, password, "2026-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestClient_Download(t *testing.T) {
 	t.Run("UTF8Comment", func(t *testing.T) {
 		s, c := newServer(t)
 		s.SetFault(lotwtest.FaultUTF8Comment)
-		rep, err := c.Download(context.Background(), login, password, "")
+		rep, err := c.Fetch(context.Background(), login, password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestClient_Download(t *testing.T) {
 
 	t.Run("MissingCredentials", func(t *testing.T) {
 		s, c := newServer(t)
-		if _, err := c.Download(context.Background(), login, "", ""); awardtracker.ErrorCode(err) != awardtracker.EINVALID {
+		if _, err := c.Fetch(context.Background(), login, "", ""); awardtracker.ErrorCode(err) != awardtracker.EINVALID {
 			t.Fatalf("error %v, want EINVALID", err)
 		}
 		if n := len(s.Requests()); n != 0 {
@@ -179,21 +179,24 @@ func TestClient_Faults(t *testing.T) {
 		fault    lotwtest.Fault
 		password string
 		want     error
-		atHeader bool // Download fails rather than the record stream
+		code     awardtracker.UpstreamCode // what the syncer sees
+		atHeader bool                      // Download fails rather than the record stream
 		msg      string
 	}{
-		{"WrongPassword", lotwtest.FaultNone, "wrong", lotw.ErrAuth, true, "rejected the username or password"},
-		{"BadLogin", lotwtest.FaultBadLogin, password, lotw.ErrAuth, true, "rejected the username or password"},
-		{"RateLimited", lotwtest.FaultRateLimited, password, lotw.ErrRateLimited, true, "Page Request Limit"},
-		{"Unavailable", lotwtest.FaultUnavailable, password, lotw.ErrUnavailable, true, "HTTP 503"},
-		{"NotAReport", lotwtest.FaultNotAReport, password, lotw.ErrUnexpected, true, "<title>Maintenance</title>"},
-		{"Truncated", lotwtest.FaultTruncated, password, lotw.ErrTruncated, false, "without <APP_LoTW_EOF>"},
-		{"NumRecMismatch", lotwtest.FaultNumRecMismatch, password, lotw.ErrTruncated, false, "APP_LoTW_NUMREC says 7"},
-		{"Reset", lotwtest.FaultReset, password, lotw.ErrUnavailable, false, "LoTW unavailable"},
+		{"WrongPassword", lotwtest.FaultNone, "wrong", lotw.ErrAuth, awardtracker.UpstreamAuth, true, "rejected the username or password"},
+		{"BadLogin", lotwtest.FaultBadLogin, password, lotw.ErrAuth, awardtracker.UpstreamAuth, true, "rejected the username or password"},
+		{"RateLimited", lotwtest.FaultRateLimited, password, lotw.ErrRateLimited, awardtracker.UpstreamRateLimited, true, "Page Request Limit"},
+		{"Unavailable", lotwtest.FaultUnavailable, password, lotw.ErrUnavailable, awardtracker.UpstreamUnavailable, true, "HTTP 503"},
+		{"NotAReport", lotwtest.FaultNotAReport, password, lotw.ErrUnexpected, awardtracker.UpstreamUnexpected, true, "<title>Maintenance</title>"},
+		{"Truncated", lotwtest.FaultTruncated, password, lotw.ErrTruncated, awardtracker.UpstreamTruncated, false, "without <APP_LoTW_EOF>"},
+		{"NumRecMismatch", lotwtest.FaultNumRecMismatch, password, lotw.ErrTruncated, awardtracker.UpstreamTruncated, false, "APP_LoTW_NUMREC says 7"},
+		{"Reset", lotwtest.FaultReset, password, lotw.ErrUnavailable, awardtracker.UpstreamUnavailable, false, "LoTW unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, c := newServer(t)
 			s.SetFault(tt.fault)
+			// Download, the syncer's interface: a failure is a nil
+			// interface, not a typed nil.
 			rep, err := c.Download(context.Background(), login, tt.password, "")
 			switch {
 			case tt.fault == lotwtest.FaultReset:
@@ -211,6 +214,9 @@ func TestClient_Faults(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+			if got := awardtracker.UpstreamCodeOf(err); got != tt.code {
+				t.Fatalf("upstream code %q, want %q", got, tt.code)
 			}
 			if msg := awardtracker.ErrorMessage(err); !strings.Contains(msg, tt.msg) {
 				t.Fatalf("message %q, want it to contain %q", msg, tt.msg)
@@ -252,7 +258,7 @@ func TestClient_Fixtures(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 			defer srv.Close()
 			c := lotw.New(lotw.Options{URL: srv.URL})
-			rep, err := c.Download(context.Background(), login, password, "")
+			rep, err := c.Fetch(context.Background(), login, password, "")
 			var recs []awardtracker.ImportRecord
 			if err == nil {
 				recs, err = collect(t, rep)
@@ -272,7 +278,7 @@ func TestClient_TransportErrors(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		u := srv.URL + lotwtest.Path
 		srv.Close()
-		_, err := lotw.New(lotw.Options{URL: u}).Download(context.Background(), login, password, "")
+		_, err := lotw.New(lotw.Options{URL: u}).Fetch(context.Background(), login, password, "")
 		if !errors.Is(err, lotw.ErrUnavailable) {
 			t.Fatalf("error %v, want ErrUnavailable", err)
 		}
@@ -285,7 +291,7 @@ func TestClient_TransportErrors(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
-			rep, err := c.Download(ctx, login, password, "")
+			rep, err := c.Fetch(ctx, login, password, "")
 			if err == nil {
 				rep.Close()
 			}
@@ -304,7 +310,7 @@ func TestClient_TransportErrors(t *testing.T) {
 		s, _ := newServer(t)
 		s.Drip(1024) // never fed: the server stalls after the first KiB
 		c := lotw.New(lotw.Options{URL: s.URL, IdleTimeout: 20 * time.Millisecond})
-		rep, err := c.Download(context.Background(), login, password, "")
+		rep, err := c.Fetch(context.Background(), login, password, "")
 		if err == nil {
 			_, err = collect(t, rep)
 		}
@@ -337,7 +343,7 @@ func TestClient_SpoolsSlowReport(t *testing.T) {
 	}()
 	spool := t.TempDir()
 	c := lotw.New(lotw.Options{URL: s.URL, SpoolDir: spool})
-	rep, err := c.Download(context.Background(), login, password, "")
+	rep, err := c.Fetch(context.Background(), login, password, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +383,7 @@ func TestClient_CutOff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(tt.body)) }))
 			defer srv.Close()
-			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "")
+			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Fetch(context.Background(), login, password, "")
 			if err == nil {
 				_, err = collect(t, rep)
 			}
@@ -404,7 +410,7 @@ func TestClient_CorpusEmptyReports(t *testing.T) {
 			}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 			defer srv.Close()
-			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "2022-12-05")
+			rep, err := lotw.New(lotw.Options{URL: srv.URL}).Fetch(context.Background(), login, password, "2022-12-05")
 			if err != nil {
 				t.Fatal(err)
 			}

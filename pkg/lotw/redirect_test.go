@@ -66,15 +66,16 @@ func TestClient_RefusesRedirects(t *testing.T) {
 			}))
 			defer lotwSrv.Close()
 
-			rep, err := lotw.New(lotw.Options{URL: lotwSrv.URL + lotwtest.Path}).Download(context.Background(), login, password, "")
+			rep, err := lotw.New(lotw.Options{URL: lotwSrv.URL + lotwtest.Path}).Fetch(context.Background(), login, password, "")
 			if err == nil {
 				rep.Close()
 			}
 			if got := other.requests(); len(got) != 0 {
 				t.Fatalf("the other host received %d requests (Referer %q, query %q), want none", len(got), got[0].Referer(), got[0].URL.RawQuery)
 			}
-			if rep != nil || !errors.Is(err, lotw.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") {
-				t.Fatalf("got %v, %v; want ErrUnexpected (redirect refused)", rep, err)
+			if rep != nil || !errors.Is(err, lotw.ErrUnexpected) || !strings.Contains(awardtracker.ErrorMessage(err), "redirect, refused") ||
+				awardtracker.UpstreamCodeOf(err) != awardtracker.UpstreamRedirect {
+				t.Fatalf("got %v, %v; want ErrUnexpected with code %s (redirect refused)", rep, err, awardtracker.UpstreamRedirect)
 			}
 			assertNoSecret(t, err)
 		})
@@ -106,7 +107,7 @@ func TestClient_EchoedPassword(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) }))
 			defer srv.Close()
-			_, err := lotw.New(lotw.Options{URL: srv.URL}).Download(context.Background(), login, password, "")
+			_, err := lotw.New(lotw.Options{URL: srv.URL}).Fetch(context.Background(), login, password, "")
 			if !errors.Is(err, lotw.ErrUnexpected) {
 				t.Fatalf("got %v, want ErrUnexpected", err)
 			}

@@ -31,13 +31,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // Thresholds of the old service: a query above SlowThreshold counts as slow,
 // above CriticalThreshold as critical (strictly above, like its "> 100ms").
 const (
-	SlowThreshold     = 100 * time.Millisecond
-	CriticalThreshold = 500 * time.Millisecond
+	SlowThreshold     = awardtracker.SlowQueryThreshold
+	CriticalThreshold = awardtracker.CriticalQueryThreshold
 )
 
 // Other is the query name that unknown, invalid and surplus names fold into.

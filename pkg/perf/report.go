@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // Ratings, from Rating.
@@ -29,39 +31,15 @@ func Rating(avg time.Duration) string {
 	}
 }
 
-// QueryStats are the figures of one query name. Count, Total, Avg, Min, Max,
-// Slow and Critical cover every sample since the Tracker was made (Count is
-// the histogram's _count, Total its _sum to float precision); the
-// percentiles cover only the recent window.
-type QueryStats struct {
-	Query          string
-	Count          int64
-	Total, Avg     time.Duration
-	Min, Max       time.Duration
-	P50, P95, P99  time.Duration
-	Rating         string // of Avg
-	Slow, Critical int64  // samples over SlowThreshold, CriticalThreshold
-}
+// QueryStats, Summary and Degradation are the domain's types: the API
+// reads them through awardtracker.QueryStatsService, which Tracker implements.
+type (
+	QueryStats  = awardtracker.QueryStats
+	Summary     = awardtracker.QuerySummary
+	Degradation = awardtracker.QueryDegradation
+)
 
-// Summary is the overview for /api/health.
-type Summary struct {
-	TotalQueries    int64
-	TotalTime       time.Duration
-	Avg             time.Duration
-	SlowQueries     int64
-	CriticalQueries int64
-	Rating          string       // of Avg
-	TopSlowest      []QueryStats // up to 5, highest Avg first
-	Queries         []QueryStats // every query with samples, by name
-}
-
-// Degradation reports a query whose recent P95 is at least twice its
-// baseline P95.
-type Degradation struct {
-	Query            string
-	Baseline, Recent time.Duration // P95s
-	Factor           float64       // Recent / Baseline
-}
+var _ awardtracker.QueryStatsService = (*Tracker)(nil)
 
 const topSlowest = 5
 

@@ -70,11 +70,11 @@ func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracke
 // database read was most of an export's time. A new qsoRow column needs a
 // line in both.
 const exportColumns = "id, user_id, station_callsign, call, start, band, freq_mhz, mode, submode, mode_group, " +
-	"dxcc, country, state, cq_zone, itu_zone, grid, dok, source, " +
+	"dxcc, country, state, cq_zone, itu_zone, grid, dok, prop_mode, sat_name, source, " +
 	"lotw_confirmed, lotw_confirmed_at, dcl_confirmed, dcl_confirmed_at, created_at, updated_at"
 
 func exportDest(r *qsoRow) []any {
 	return []any{&r.ID, &r.UserID, &r.StationCallsign, &r.Call, &r.Start, &r.Band, &r.FreqMHz, &r.Mode, &r.Submode, &r.ModeGroup,
-		&r.DXCC, &r.Country, &r.State, &r.CQZone, &r.ITUZone, &r.Grid, &r.DOK, &r.Source,
+		&r.DXCC, &r.Country, &r.State, &r.CQZone, &r.ITUZone, &r.Grid, &r.DOK, &r.PropMode, &r.SatName, &r.Source,
 		&r.LoTWConfirmed, &r.LoTWConfirmedAt, &r.DCLConfirmed, &r.DCLConfirmedAt, &r.CreatedAt, &r.UpdatedAt}
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // Rows as stored. They never leave the package; the services convert them to
@@ -40,13 +44,20 @@ type qsoRow struct {
 	ITUZone         int     `gorm:"column:itu_zone;not null;default:0"`
 	Grid            string  `gorm:"size:12;not null;default:''"`
 	DOK             string  `gorm:"column:dok;size:16;not null;default:''"`
+	PropMode        string  `gorm:"size:16;not null;default:''"`
+	SatName         string  `gorm:"size:32;not null;default:''"`
 	Source          string  `gorm:"size:8;not null"`
-	LoTWConfirmed   bool    `gorm:"column:lotw_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:5;index:idx_qsos_user_dxcc,priority:3"`
-	LoTWConfirmedAt *int64  `gorm:"column:lotw_confirmed_at"`
-	DCLConfirmed    bool    `gorm:"column:dcl_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:6;index:idx_qsos_user_dxcc,priority:4"`
-	DCLConfirmedAt  *int64  `gorm:"column:dcl_confirmed_at"`
-	CreatedAt       int64   `gorm:"autoCreateTime"`
-	UpdatedAt       int64   `gorm:"autoUpdateTime"`
+	// The keys (formatKey) of the records linked to the QSO, one per
+	// source: the one that created it and the ones that confirmed it.
+	LogKey          string `gorm:"column:log_key;not null;default:''"`
+	LoTWKey         string `gorm:"column:lotw_key;not null;default:''"`
+	DCLKey          string `gorm:"column:dcl_key;not null;default:''"`
+	LoTWConfirmed   bool   `gorm:"column:lotw_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:5;index:idx_qsos_user_dxcc,priority:3"`
+	LoTWConfirmedAt *int64 `gorm:"column:lotw_confirmed_at"`
+	DCLConfirmed    bool   `gorm:"column:dcl_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:6;index:idx_qsos_user_dxcc,priority:4"`
+	DCLConfirmedAt  *int64 `gorm:"column:dcl_confirmed_at"`
+	CreatedAt       int64  `gorm:"autoCreateTime"`
+	UpdatedAt       int64  `gorm:"autoUpdateTime"`
 }
 
 func (qsoRow) TableName() string { return "qsos" }
@@ -90,5 +101,32 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := conn.Transaction(scrubQuotedSyncErrors); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	// Step 3: QSOs stored before record keys were kept get the key of the
+	// record that created them, so that importing that record again is a
+	// duplicate. QSOs that the old matching merged into them cannot be told
+	// apart any more; importing the own log again adds them back as QSOs of
+	// their own (see the README). Done once, marked in settings, in one
+	// transaction with its mark.
+	if err := conn.Transaction(backfillRecordKeys); err != nil {
+		return fmt.Errorf("sqlite: migrate: record keys: %w", err)
+	}
 	return nil
+}
+
+// migrationRecordKeys names the settings row that says migration step 3 ran.
+const migrationRecordKeys = "migration.record_keys"
+
+// backfillRecordKeys is migration step 3.
+func backfillRecordKeys(tx *gorm.DB) error {
+	var done int64
+	if err := tx.Model(&settingRow{}).Where("name = ?", migrationRecordKeys).Count(&done).Error; err != nil || done > 0 {
+		return err
+	}
+	for _, src := range []awardtracker.Source{awardtracker.SourceLog, awardtracker.SourceLoTW, awardtracker.SourceDCL} {
+		col := keyColumn(src)
+		if err := tx.Exec("UPDATE qsos SET "+col+" = "+keySQL+" WHERE source = ? AND "+col+" = ''", string(src)).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Create(&settingRow{Name: migrationRecordKeys, Value: []byte("done")}).Error
 }

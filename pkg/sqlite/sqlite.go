@@ -54,6 +54,8 @@ type DB struct {
 	file os.FileInfo
 	log  *slog.Logger
 	now  func() time.Time
+	// tracker times the statements that bypass GORM's callbacks (bulk).
+	tracker *perf.Tracker
 	// writer admits one writing statement or transaction at a time. SQLite
 	// has a single write lock; queueing writers here, in order and with
 	// their contexts, keeps them from spinning on the busy timeout and
@@ -115,7 +117,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
 	db := &DB{gorm: g, sql: sqlDB, path: path, log: opts.Logger, now: now,
-		writer: make(chan struct{}, 1)}
+		writer: make(chan struct{}, 1), tracker: opts.Tracker}
 	if err := requireTransactions(g); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -123,7 +123,7 @@ func TestSyncer_PoolWithTricklingUpstream(t *testing.T) {
 		}
 	}
 	synced := make(chan int64, len(others))
-	e.inv.notify = synced
+	e.watcher.setNotify(synced)
 
 	e.clock.Add(time.Hour) // every user's slot has come
 	ran := make(chan int, 1)

@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 	"github.com/awardtracker/awardtracker/pkg/dcl/dcltest"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
@@ -53,31 +55,30 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-type invalidation struct {
-	user   int64
-	reason string
-}
-
-type invalidator struct {
+// importWatcher passes imports on to the service the syncer writes through
+// and tells notify, if set, which user an import changed.
+type importWatcher struct {
+	awardtracker.QSOService
 	mu     sync.Mutex
-	calls  []invalidation
-	notify chan int64 // if set, receives every invalidated user
+	notify chan int64
 }
 
-func (i *invalidator) InvalidateUser(userID int64, reason string) {
-	i.mu.Lock()
-	i.calls = append(i.calls, invalidation{userID, reason})
-	notify := i.notify
-	i.mu.Unlock()
-	if notify != nil {
+func (w *importWatcher) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source,
+	records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
+	res, err := w.QSOService.ImportQSOs(ctx, userID, src, records, opts)
+	w.mu.Lock()
+	notify := w.notify
+	w.mu.Unlock()
+	if err == nil && res.Changed() && notify != nil {
 		notify <- userID
 	}
+	return res, err
 }
 
-func (i *invalidator) Calls() []invalidation {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return append([]invalidation(nil), i.calls...)
+func (w *importWatcher) setNotify(c chan int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.notify = c
 }
 
 // env is a Syncer over a real SQLite file, talking to fake LoTW and DCL
@@ -92,8 +93,11 @@ type env struct {
 	dcl    *dcltest.Server
 	reg    *prometheus.Registry
 	clock  *clock
-	inv    *invalidator
-	s      *syncer.Syncer
+	// stats reads the users' statistics through the stats cache that the
+	// syncer's writes (through cache.QSOService) invalidate.
+	stats   *cache.StatsService
+	watcher *importWatcher
+	s       *syncer.Syncer
 }
 
 type envOptions struct {
@@ -119,8 +123,13 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e := &env{
 		db: db, users: sqlite.NewUserService(db), qsos: sqlite.NewQSOService(db), states: sqlite.NewSyncStateService(db),
 		lotw: lotwtest.NewSampleServer(lotwLogin, lotwPassword), dcl: dcltest.NewSampleServer(dclKey),
-		reg: prometheus.NewRegistry(), clock: &clock{t: t0}, inv: &invalidator{},
+		reg: prometheus.NewRegistry(), clock: &clock{t: t0},
 	}
+	cm := cache.NewMetrics(e.reg)
+	statsCache := cache.New[*awardtracker.Stats]("stats", time.Hour, cm)
+	caches := cache.NewCaches(statsCache, cache.New[[]awardtracker.AwardProgress]("award", time.Hour, cm))
+	e.stats = cache.NewStatsService(sqlite.NewStatsService(db), statsCache)
+	e.watcher = &importWatcher{QSOService: cache.NewQSOService(e.qsos, caches)}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}
@@ -137,11 +146,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 		lotwURL = o.lotwURL(e.lotw)
 	}
 	e.s, err = syncer.New(syncer.Options{
-		QSOs: e.qsos, States: e.states,
+		QSOs: e.watcher, States: e.states,
 		LoTW: lotw.New(lotw.Options{URL: lotwURL, Version: "test", IdleTimeout: o.lotwIdle,
 			MaxReportBytes: o.lotwMaxReport, SpoolDir: o.spoolDir, Now: e.clock.Now}),
 		DCL: dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
-		Box: box, Invalidator: e.inv, Registerer: e.reg, Now: e.clock.Now,
+		Box: box, Registerer: e.reg, Now: e.clock.Now,
 		Concurrency: o.concurrency, Timeout: o.timeout,
 	})
 	if err != nil {
@@ -228,6 +237,23 @@ func (e *env) metric(t testing.TB, name string, labels map[string]string) float6
 	return 0
 }
 
+// syncInvalidations is how often syncs invalidated the stats cache.
+func (e *env) syncInvalidations(t testing.TB) float64 {
+	t.Helper()
+	return e.metric(t, "awardtracker_cache_invalidations_total", map[string]string{"cache": "stats", "reason": "sync"})
+}
+
+// lotwConfirmed is the user's count of LoTW-confirmed QSOs as the (cached)
+// statistics give it.
+func (e *env) lotwConfirmed(t testing.TB, uid int64) int {
+	t.Helper()
+	st, err := e.stats.Stats(context.Background(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.LoTWConfirmed
+}
+
 func value(m *dto.Metric) float64 {
 	switch {
 	case m.Counter != nil:
@@ -265,6 +291,10 @@ func TestSyncer_LoTW(t *testing.T) {
 		t.Fatal("credentials stored in clear")
 	}
 
+	if got := e.lotwConfirmed(t, uid); got != 0 { // and now cached
+		t.Fatalf("LoTW-confirmed before the first sync = %d, want 0", got)
+	}
+
 	// First sync: the six LoTW confirmations match six QSOs of the own log.
 	job, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW)
 	if err != nil {
@@ -292,8 +322,11 @@ func TestSyncer_LoTW(t *testing.T) {
 		st.LastAttempt == nil || st.NextAttempt != nil || st.LastError != "" || st.CredentialsInvalid {
 		t.Fatalf("state after sync = %+v", st)
 	}
-	if got, want := e.inv.Calls(), []invalidation{{uid, "sync"}}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("invalidations %v, want %v", got, want)
+	if got := e.syncInvalidations(t); got != 1 {
+		t.Fatalf("invalidations{reason=sync} = %v, want 1", got)
+	}
+	if got := e.lotwConfirmed(t, uid); got != 6 {
+		t.Fatalf("LoTW-confirmed after the sync = %d, want 6 (the cache was not invalidated)", got)
 	}
 	reqs := e.lotw.Requests()
 	if got := reqs[len(reqs)-1].Query.Get("qso_qslsince"); got != lotw.FirstSince {
@@ -317,8 +350,8 @@ func TestSyncer_LoTW(t *testing.T) {
 	if got := e.qsoList(t, uid); !reflect.DeepEqual(got, qs) {
 		t.Fatal("re-sync changed the QSOs")
 	}
-	if n := len(e.inv.Calls()); n != 1 {
-		t.Fatalf("%d invalidations after a sync that changed nothing, want still 1", n)
+	if n := e.syncInvalidations(t); n != 1 {
+		t.Fatalf("%v invalidations after a sync that changed nothing, want still 1", n)
 	}
 	if st = e.state(t, uid, awardtracker.SourceLoTW); st.Cursor != "2025-09-20 01:39:22" || !st.LastSuccess.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("state after re-sync = %+v", st)
@@ -453,8 +486,8 @@ func TestSyncer_LoTWFaults(t *testing.T) {
 			if got := e.runs(t, awardtracker.SourceLoTW, syncer.ResultSuccess); got != 1 {
 				t.Fatalf("runs{lotw,success} = %v, want 1", got)
 			}
-			if n := len(e.inv.Calls()); n != 1 {
-				t.Fatalf("%d invalidations, want 1 (the first sync's)", n)
+			if n := e.syncInvalidations(t); n != 1 {
+				t.Fatalf("%v invalidations, want 1 (the first sync's)", n)
 			}
 
 			// Once the fault is gone the next sync applies what was missed;
@@ -1009,8 +1042,7 @@ func TestSyncer_LoTWFullDownload(t *testing.T) {
 		t.Helper()
 		n := len(e.lotw.Requests())
 		_, err := s.StartFull(ctx, uid)
-		var ra interface{ RetryAfter() time.Duration }
-		if awardtracker.ErrorCode(err) != awardtracker.ECONFLICT || !errors.As(err, &ra) || ra.RetryAfter() != wait {
+		if awardtracker.ErrorCode(err) != awardtracker.ECONFLICT || awardtracker.RetryAfterOf(err) != wait {
 			t.Fatalf("StartFull: %v; want ECONFLICT with RetryAfter %v", err, wait)
 		}
 		if len(e.lotw.Requests()) != n {
@@ -1023,7 +1055,7 @@ func TestSyncer_LoTWFullDownload(t *testing.T) {
 
 	// Remembered in the database: a restarted service refuses too.
 	restarted, err := syncer.New(syncer.Options{
-		QSOs: e.qsos, States: e.states,
+		QSOs: e.watcher, States: e.states,
 		LoTW: lotw.New(lotw.Options{URL: e.lotw.URL, Version: "test"}),
 		Box:  mustBox(t), Registerer: prometheus.NewRegistry(), Now: e.clock.Now,
 	})

@@ -213,7 +213,8 @@ type syncMeasure struct {
 	Records   int
 	Seconds   float64
 	RecPerSec float64
-	MaxRSS    int64 // bytes, the largest of the runs
+	CPU       float64 // CPU seconds of the step
+	MaxRSS    int64   // bytes, the largest of the runs
 }
 
 // measureSync runs row 6: LoTW syncs through the syncer from a fake LoTW
@@ -251,7 +252,7 @@ func measureSync(self, tmp string, o suiteOptions, t *table, progress io.Writer)
 		return r, json.Unmarshal(stdout.Bytes(), &r)
 	}
 	measure := func(name string, prepare func(i int) error, args func(i int) []string) (syncMeasure, error) {
-		var secs, rates []float64
+		var secs, rates, cpus []float64
 		m := syncMeasure{}
 		for i := range o.syncRuns {
 			if prepare != nil {
@@ -266,13 +267,13 @@ func measureSync(self, tmp string, o suiteOptions, t *table, progress io.Writer)
 			if r.Records != o.syncRecords {
 				return m, fmt.Errorf("%s: %d records, want %d", name, r.Records, o.syncRecords)
 			}
-			fmt.Fprintf(progress, "   %-10s run %d: %d records in %.2fs (%.0f records/s; %d imported, %d updated), peak RSS %.1f MB\n",
-				name, i+1, r.Records, r.Seconds, float64(r.Records)/r.Seconds, r.Imported, r.Updated, float64(r.PeakRSS)/1e6)
-			secs, rates = append(secs, r.Seconds), append(rates, float64(r.Records)/r.Seconds)
+			fmt.Fprintf(progress, "   %-10s run %d: %d records in %.2fs, CPU %.2fs (%.0f records/s; %d imported, %d updated), peak RSS %.1f MB\n",
+				name, i+1, r.Records, r.Seconds, r.CPUSeconds, float64(r.Records)/r.Seconds, r.Imported, r.Updated, float64(r.PeakRSS)/1e6)
+			secs, rates, cpus = append(secs, r.Seconds), append(rates, float64(r.Records)/r.Seconds), append(cpus, r.CPUSeconds)
 			m.MaxRSS = max(m.MaxRSS, r.PeakRSS)
 			m.Records = r.Records
 		}
-		m.Seconds, m.RecPerSec = median(secs), median(rates)
+		m.Seconds, m.RecPerSec, m.CPU = median(secs), median(rates), median(cpus)
 		return m, nil
 	}
 	syncArgs := func(dir string) []string {

@@ -140,7 +140,7 @@ func runServe(args []string) error {
 // /api/health summarises full windows, as it does in a long-running process.
 func warmTracker(ctx context.Context, s *app.Main, userID int64, n int) error {
 	for range n {
-		s.Invalidator.InvalidateUser(userID, "manual")
+		s.Caches.InvalidateUserCaches(ctx, userID)
 		if _, err := s.Stats.Stats(ctx, userID); err != nil {
 			return err
 		}

@@ -1,0 +1,43 @@
+package awardtracker
+
+import (
+	"context"
+	"regexp"
+	"strings"
+)
+
+// callsignRE accepts amateur callsigns including portable forms (DL/N0CALL/P).
+var callsignRE = regexp.MustCompile(`^[A-Z0-9]{1,8}(/[A-Z0-9]{1,8}){0,2}$`)
+
+// NormalizeCallsign upper-cases and validates a callsign. Returns EINVALID
+// for anything that is not a callsign.
+func NormalizeCallsign(s string) (string, error) {
+	c := strings.ToUpper(strings.TrimSpace(s))
+	if !callsignRE.MatchString(c) {
+		return "", Errorf(EINVALID, "invalid callsign %q", s)
+	}
+	return c, nil
+}
+
+// Claims are what a bearer token says about its holder.
+type Claims struct {
+	UserID   int64
+	Callsign string
+}
+
+// AuthService registers users and issues and checks bearer tokens.
+type AuthService interface {
+	// Register creates a user and returns it with a token. Returns
+	// EINVALID for a bad callsign or password, ECONFLICT if the callsign
+	// is taken, ETOOMANY (with RetryAfter) when it must wait.
+	Register(ctx context.Context, callsign, password string) (*User, string, error)
+	// LoginFrom checks a password for a login from client (an address, for
+	// the per-client back-off) and returns the user with a token. Returns
+	// EUNAUTHORIZED for wrong credentials, ETOOMANY (with RetryAfter) after
+	// too many failures.
+	LoginFrom(ctx context.Context, client, callsign, password string) (*User, string, error)
+	// Verify checks a token and returns its claims: EUNAUTHORIZED if it is
+	// not valid or its user is gone; EUNAVAILABLE if the user cannot be
+	// looked up.
+	Verify(ctx context.Context, token string) (Claims, error)
+}

@@ -1,0 +1,138 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/sqlite"
+)
+
+// TestMigrate_RecordKeys upgrades a database written by the previous schema
+// (testdata/schema-v1.sql), in the state the old matching left it: two own
+// QSOs with YO9HP 12 minutes apart merged into one, and 9A3ST on 2m SSB and
+// FM merged into one. Nothing stored is lost, and importing the own log
+// again brings the merged-away QSOs back without duplicating any other.
+func TestMigrate_RecordKeys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	schema, err := os.ReadFile(filepath.Join("testdata", "schema-v1.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", path) // registered by go-sqlite3, which package sqlite links
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2024, 6, 1, 12, 41, 15, 0, time.UTC)
+	confirmedAt := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC)
+	for _, stmt := range []struct {
+		q    string
+		args []any
+	}{
+		{string(schema), nil},
+		{"INSERT INTO users (id, callsign, password_hash) VALUES (1, 'N0CALL', 'hash')", nil},
+		// Own log, merged by the old rule, one of them confirmed by LoTW.
+		{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, dxcc, source,
+			lotw_confirmed, lotw_confirmed_at, created_at, updated_at) VALUES
+			(1, 'N0CALL', 'YO9HP', ?, '20m', 'SSB', 'USB', 'PHONE', 275, 'log', 1, ?, 1, 1),
+			(1, 'N0CALL', '9A3ST', ?, '2m', 'SSB', 'USB', 'PHONE', 497, 'log', 0, NULL, 1, 1)`,
+			[]any{t0.Unix(), confirmedAt.Unix(), t0.Add(time.Hour).Unix()}},
+		// A QSO only LoTW reported.
+		{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, grid, source,
+			lotw_confirmed, lotw_confirmed_at, created_at, updated_at) VALUES
+			(1, 'N0CALL', 'K1ABC', ?, '6m', 'FT8', '', 'DATA', 'FN42', 'lotw', 1, ?, 1, 1)`,
+			[]any{t0.Add(2 * time.Hour).Unix(), confirmedAt.Unix()}},
+	} {
+		if _, err := old.Exec(stmt.q, stmt.args...); err != nil {
+			t.Fatalf("old state: %v", err)
+		}
+	}
+	old.Close()
+
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := sqlite.NewQSOService(db)
+	before, n, err := s.FindQSOs(ctx, 1, awardtracker.QSOFilter{})
+	if err != nil || n != 3 {
+		t.Fatalf("after the upgrade: %d QSOs, %v; want the 3 stored", n, err)
+	}
+	if q := before[2]; q.Call != "YO9HP" || !q.LoTWConfirmed || q.LoTWConfirmedAt == nil || !q.LoTWConfirmedAt.Equal(confirmedAt) || q.Submode != "USB" {
+		t.Fatalf("YO9HP after the upgrade = %+v, want it as stored", q)
+	}
+
+	// The own log, as its logger exports it.
+	ssb := func(call, band string, start time.Time, mode, submode string) awardtracker.QSO {
+		return awardtracker.QSO{StationCallsign: "N0CALL", Call: call, Band: band, Mode: mode, Submode: submode,
+			ModeGroup: awardtracker.ModeGroupPhone, Start: start, StartSeconds: true}
+	}
+	ownLog := []awardtracker.QSO{
+		ssb("YO9HP", "20m", t0, "SSB", "USB"),
+		ssb("YO9HP", "20m", t0.Add(12*time.Minute+30*time.Second), "SSB", "USB"),
+		ssb("9A3ST", "2m", t0.Add(time.Hour), "SSB", "USB"),
+		ssb("9A3ST", "2m", t0.Add(time.Hour+4*time.Minute), "FM", ""),
+	}
+	res, err := s.ImportQSOs(ctx, 1, awardtracker.SourceLog, records(ownLog...), awardtracker.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 2 || res.Updated != 0 || res.Duplicates != 2 {
+		t.Errorf("own log again: got %+v, want the 2 merged-away QSOs imported and 2 duplicates", res)
+	}
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLog, records(ownLog...), awardtracker.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 0 || res.Updated != 0 || res.Duplicates != 4 {
+		t.Errorf("own log a third time: got %+v, want 4 duplicates", res)
+	}
+	// LoTW sends its K1ABC record again: the QSO it created.
+	k1abc := awardtracker.QSO{StationCallsign: "N0CALL", Call: "K1ABC", Band: "6m", Mode: "FT8", ModeGroup: awardtracker.ModeGroupData,
+		Start: t0.Add(2 * time.Hour), StartSeconds: true, Grid: "FN42", LoTWConfirmed: true, LoTWConfirmedAt: &confirmedAt}
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, records(k1abc), awardtracker.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 0 || res.Updated != 0 || res.Duplicates != 1 {
+		t.Errorf("LoTW record again: got %+v, want 1 duplicate", res)
+	}
+	if _, n, _ := s.FindQSOs(ctx, 1, awardtracker.QSOFilter{}); n != 5 {
+		t.Errorf("%d QSOs at the end, want 5", n)
+	}
+	// A full LoTW download sends both YO9HP confirmations again: each goes
+	// to its own QSO, so the restored one is confirmed too.
+	lotwRecs := []awardtracker.QSO{ownLog[0], ownLog[1]}
+	for i := range lotwRecs {
+		lotwRecs[i].LoTWConfirmed, lotwRecs[i].LoTWConfirmedAt = true, &confirmedAt
+	}
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, records(lotwRecs...), awardtracker.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 0 || res.Updated != 1 || res.Duplicates != 1 {
+		t.Errorf("full LoTW download: got %+v, want the restored QSO confirmed (1 updated) and 1 duplicate", res)
+	}
+	yo, _, err := s.FindQSOs(ctx, 1, awardtracker.QSOFilter{Call: "YO9HP"})
+	if err != nil || len(yo) != 2 || !yo[0].LoTWConfirmed || !yo[1].LoTWConfirmed {
+		t.Errorf("YO9HP QSOs %+v, %v; want 2, both confirmed", yo, err)
+	}
+
+	// Opening the upgraded database again changes nothing.
+	db.Close()
+	db2, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	res, err = sqlite.NewQSOService(db2).ImportQSOs(ctx, 1, awardtracker.SourceLog, records(ownLog...), awardtracker.ImportOptions{})
+	if err != nil || res.Imported != 0 || res.Duplicates != 4 {
+		t.Errorf("after reopening: %+v, %v; want 4 duplicates", res, err)
+	}
+}
