@@ -129,10 +129,7 @@ func TestDemo(t *testing.T) {
 	}
 	// The LoTW report confirmed QSOs of the log (it added none), as a sync
 	// would.
-	logQSOs := 0
-	for range demo.QSOs(demo.Options{}) {
-		logQSOs++
-	}
+	logQSOs := demo.Count(demo.Options{})
 	if st.Total != logQSOs {
 		t.Errorf("demo total %d, want the log's %d QSOs: the LoTW report added QSOs instead of confirming them", st.Total, logQSOs)
 	}
