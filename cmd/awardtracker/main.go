@@ -11,11 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
-
-	"github.com/prometheus/common/version"
 
 	"github.com/awardtracker/awardtracker/internal/app"
 	"github.com/awardtracker/awardtracker/pkg/backup"
@@ -26,17 +23,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
-}
-
-func init() {
-	// A build without -ldflags (go build, go install) still names itself:
-	// the module version go install records, or "devel".
-	if version.Version == "" {
-		version.Version = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			version.Version = bi.Main.Version
-		}
-	}
 }
 
 // run runs the command args ask for and returns the exit code: 0 after a
