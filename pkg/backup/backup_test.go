@@ -22,7 +22,9 @@ import (
 )
 
 // openDB opens a real database in dir holding n generated QSOs of one user.
-func openDB(t *testing.T, dir string, n int) *sqlite.DB {
+// openDB opens a live database with a demo log of about n QSOs and returns
+// it with the number of QSOs stored, the count every backup must hold.
+func openDB(t *testing.T, dir string, n int) (*sqlite.DB, int) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "live.db"), sqlite.Options{})
@@ -33,10 +35,14 @@ func openDB(t *testing.T, dir string, n int) *sqlite.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog, demo.QSOs(demo.Options{QSOs: n}), awardtracker.ImportOptions{}); err != nil {
+	res, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog, demo.QSOs(demo.Options{QSOs: n}), awardtracker.ImportOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return db
+	if res.Imported < n {
+		t.Fatalf("demo log: %d QSOs stored, want at least %d", res.Imported, n)
+	}
+	return db, res.Imported
 }
 
 // qsoCount opens a backup the way the service would after a restore and
@@ -61,7 +67,7 @@ func qsoCount(t *testing.T, path string) int {
 
 func TestWriteFile(t *testing.T) {
 	dir := t.TempDir()
-	db := openDB(t, dir, 500)
+	db, stored := openDB(t, dir, 500)
 	defer db.Close()
 	ctx := context.Background()
 
@@ -78,8 +84,8 @@ func TestWriteFile(t *testing.T) {
 		if fi.Mode().Perm() != 0o600 || fi.Size() != size {
 			t.Errorf("backup mode %v size %d, want -rw------- and %d", fi.Mode().Perm(), fi.Size(), size)
 		}
-		if got := qsoCount(t, path); got != 502 {
-			t.Errorf("backup holds %d QSOs, want 502", got)
+		if got := qsoCount(t, path); got != stored {
+			t.Errorf("backup holds %d QSOs, want %d", got, stored)
 		}
 		// From the file, as `awardtracker backup` does, over an older backup.
 		src := backup.SourceFunc(func(ctx context.Context, to string) error {
@@ -88,8 +94,8 @@ func TestWriteFile(t *testing.T) {
 		if _, err := backup.WriteFile(ctx, src, path); err != nil {
 			t.Fatal(err)
 		}
-		if got := qsoCount(t, path); got != 502 {
-			t.Errorf("backup from the file holds %d QSOs, want 502", got)
+		if got := qsoCount(t, path); got != stored {
+			t.Errorf("backup from the file holds %d QSOs, want %d", got, stored)
 		}
 		assertNoTemps(t, dir)
 	})
@@ -156,7 +162,7 @@ func TestScheduler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		bdir := filepath.Join(dir, "backups")
-		db := openDB(t, dir, 200)
+		db, stored := openDB(t, dir, 200)
 		defer db.Close()
 		var fail atomic.Bool
 		src := backup.SourceFunc(func(ctx context.Context, path string) error {
@@ -241,8 +247,8 @@ func TestScheduler(t *testing.T) {
 			t.Errorf("after a good run again: last_run_success %v, want 1", ok)
 		}
 		for _, name := range backups(t, bdir) {
-			if n := qsoCount(t, filepath.Join(bdir, name)); n != 202 {
-				t.Errorf("%s holds %d QSOs, want 202", name, n)
+			if n := qsoCount(t, filepath.Join(bdir, name)); n != stored {
+				t.Errorf("%s holds %d QSOs, want %d", name, n, stored)
 			}
 		}
 		cancel()
@@ -289,7 +295,7 @@ func TestScheduler(t *testing.T) {
 func TestScheduler_Metrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	dir := t.TempDir()
-	db := openDB(t, dir, 1)
+	db, _ := openDB(t, dir, 1)
 	defer db.Close()
 	s, err := backup.New(backup.Options{Dir: filepath.Join(dir, "b"), Interval: time.Hour, Keep: 1, Source: db, Registerer: reg})
 	if err != nil {
@@ -309,7 +315,7 @@ func TestScheduler_Metrics(t *testing.T) {
 
 func TestNew_Errors(t *testing.T) {
 	dir := t.TempDir()
-	db := openDB(t, dir, 1)
+	db, _ := openDB(t, dir, 1)
 	defer db.Close()
 	for name, o := range map[string]backup.Options{
 		"NoDir":      {Interval: time.Hour, Keep: 1, Source: db},
