@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +120,35 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.Contains(buildInfo, `version="1.2.3-test"`) {
 		t.Errorf("got build_info %q, want version=\"1.2.3-test\"", buildInfo)
+	}
+}
+
+// TestRun_BadRateLimit: a rate limit that does not parse stops Run with an
+// error naming it, and what Run had opened is closed again (the database
+// can be opened by the next Run at once).
+func TestRun_BadRateLimit(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "app.db")
+	m := app.New(app.Config{DBPath: db, RateAuth: "5/fortnight"}, nil, nil)
+	err := m.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "5/fortnight") {
+		t.Fatalf("got %v, want an error naming 5/fortnight", err)
+	}
+	again := mustRun(t, func(c *app.Config) { c.DBPath = db })
+	if got := get(t, again.URL()+"/livez"); got == "" {
+		t.Error("empty /livez")
+	}
+}
+
+// TestRun_NoListener: without a listen address the service is built but
+// serves nothing by itself; its handler answers (benchmarks drive it).
+func TestRun_NoListener(t *testing.T) {
+	m := mustRun(t, func(c *app.Config) { c.ListenAddress = "" })
+	if url := m.URL(); url != "" {
+		t.Errorf("got URL %q, want none", url)
+	}
+	rec := httptest.NewRecorder()
+	m.Server.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "awardtracker_build_info") {
+		t.Errorf("GET /metrics through the handler: %d\n%s", rec.Code, rec.Body.String())
 	}
 }
