@@ -124,8 +124,7 @@ func TestVersion(t *testing.T) {
 }
 
 // TestRun_BadRateLimit: a rate limit that does not parse stops Run with an
-// error naming it, and what Run had opened is closed again (the database
-// can be opened by the next Run at once).
+// error naming it, and the next Run on the same database serves.
 func TestRun_BadRateLimit(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "app.db")
 	m := app.New(app.Config{DBPath: db, RateAuth: "5/fortnight"}, nil, nil)
