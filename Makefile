@@ -10,6 +10,9 @@
 PROMETHEUS_VERSION   = v0.313.5
 ALERTMANAGER_VERSION = v0.28.1
 BENCHSTAT_VERSION    ?= v0.0.0-20260908200009-22c9c6c9d4da
+# staticcheck (module honnef.co/go/tools), installed by `make lint` into the
+# same tools cache, keyed by version.
+STATICCHECK_VERSION  = v0.8.2
 GO                ?= go
 GOFLAGS_TEST      ?= -race -count=1
 BIN               ?= bin/awardtracker
@@ -23,6 +26,10 @@ BRANCH            ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo
 VERSION_LDFLAGS    = -X github.com/prometheus/common/version.Version=$(VERSION) \
                      -X github.com/prometheus/common/version.Revision=$(REVISION) \
                      -X github.com/prometheus/common/version.Branch=$(BRANCH)
+
+TOOLS_DIR         ?= $(or $(AWARDTRACKER_TOOLS_DIR),$(HOME)/.cache/awardtracker/tools)
+STATICCHECK       = $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)/bin/staticcheck
+PROMTOOL          = $(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION)/bin/promtool
 
 export CGO_ENABLED = 1
 
@@ -53,6 +60,16 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+.PHONY: lint
+lint: vet tools $(STATICCHECK)
+	@echo ">> running staticcheck $(STATICCHECK_VERSION) and promtool check rules"
+	$(STATICCHECK) ./...
+	$(PROMTOOL) check rules alerts/*.yml
+
+$(STATICCHECK):
+	@echo ">> installing staticcheck $(STATICCHECK_VERSION) into $(dir $@)"
+	GOBIN=$(abspath $(dir $@)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
 .PHONY: test
 test: tools vet
 	@echo ">> running all tests (unit, API end to end, monitoring against a real Prometheus)"
@@ -60,7 +77,7 @@ test: tools vet
 
 .PHONY: bench
 bench:
-	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync; about 5 minutes)"
+	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync, export; about 4 minutes once built)"
 	BENCHSTAT_VERSION=$(BENCHSTAT_VERSION) ./scripts/bench.sh $(BENCH_ARGS)
 
 .PHONY: load

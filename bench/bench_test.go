@@ -239,7 +239,7 @@ func BenchmarkTracking(b *testing.B) {
 		tr := perf.New(prometheus.NewRegistry(), perf.Options{})
 		// The production names exist and their windows are full, as in
 		// a process that has been up for a while.
-		for _, name := range []string{"qso_stats", "qso_list", "qso_import", "award_facts", "user_find", "sync_state_get"} {
+		for _, name := range []string{"qso_stats", "qso_list", "qso_import", "award_facts", "user_find", "sync_state_get", "stats_last_sync"} {
 			for i := range 2000 {
 				tr.Observe(name, time.Duration(100+i)*time.Microsecond)
 			}

@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 )
 
@@ -355,7 +356,7 @@ const (
 // LoTW, health endpoints and an unmatched path.
 func (s *service) traffic(t *testing.T, ctx context.Context, operator string) {
 	t.Helper()
-	adif, err := os.ReadFile(filepath.Join("testdata", "own-log.adi"))
+	adif, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +423,7 @@ func (s *service) steadyTraffic(t *testing.T, ctx context.Context, operator stri
 		bearerOf(t, s.do(t, ctx, "POST", "/api/auth/login", "", "application/json", demo, http.StatusOK)),
 		bearerOf(t, s.do(t, ctx, "POST", "/api/auth/login", "", "application/json", own, http.StatusOK)),
 	}
-	adif, err := os.ReadFile(filepath.Join("testdata", "own-log.adi"))
+	adif, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

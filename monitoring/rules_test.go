@@ -236,10 +236,7 @@ func TestRuleTestsCoverEveryAlert(t *testing.T) {
 		}
 		// Without a fixed order promtool evaluates groups in map order, so
 		// an alert may see its recording rules one step late at random.
-		var order []string
-		for _, name := range f.GroupEvalOrder {
-			order = append(order, name)
-		}
+		order := slices.Clone(f.GroupEvalOrder)
 		var want []string
 		for name := range groupNames {
 			want = append(want, name)

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/awardtracker/awardtracker/internal/disktest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -257,7 +256,7 @@ func TestFault_DiskFull(t *testing.T) {
 	if st := importADIF(t, c.URL, tok, 10); st != 200 {
 		t.Fatalf("import: %d", st)
 	}
-	restore := fillDisk(t, c.cmd.Process.Pid)
+	restore := disktest.Full(t, c.cmd.Process.Pid)
 	if st := call(t, "POST", c.URL+"/api/auth/register", "", map[string]string{"callsign": "N0GHST", "password": "correct horse"}, nil); st != 503 {
 		t.Errorf("register on a full disk: %d, want 503", st)
 	}
@@ -304,28 +303,6 @@ func TestFault_DiskFull(t *testing.T) {
 	}
 }
 
-// fillDisk makes every write of process pid to a regular file fail, as a
-// full disk does: RLIMIT_FSIZE 0 (the kernel answers EFBIG; Go ignores
-// SIGXFSZ). Unlike a read-only file mode it stops root too, and unlike a
-// small tmpfs it needs no mount privileges. The returned func lifts it.
-func fillDisk(t *testing.T, pid int) (restore func()) {
-	t.Helper()
-	var old unix.Rlimit
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := old
-	lim.Cur = 0
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &lim, nil); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &old, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // importADIF uploads n generated QSOs and returns the status.
 func importADIF(t *testing.T, url, tok string, n int) int {
 	t.Helper()
@@ -360,7 +337,8 @@ func scrape(t *testing.T, url string) string {
 }
 
 // TestGracefulShutdown: SIGTERM lets an in-flight request finish, stops a
-// running sync (rolled back, nothing applied) and exits 0.
+// sync whose import is writing inside its transaction (rolled back,
+// nothing applied) and exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -368,16 +346,21 @@ func TestGracefulShutdown(t *testing.T) {
 	fake := lotwtest.NewServer()
 	defer fake.Close()
 	fake.AddAccount("n0call", "lotw-pass")
-	fake.SetGenerated("n0call", 5000, lotwtest.Generated)
-	gate := fake.Drip(16 << 10)
-	defer close(gate)
+	fake.SetGenerated("n0call", 20_000, lotwtest.Generated)
 	dbPath := filepath.Join(t.TempDir(), "term.db")
-	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)
+	// The query delay stretches the sync's import (100 batches of 200
+	// inserts) to seconds, so that SIGTERM lands inside its transaction.
+	c := startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey, "--debug.query-delay=20ms")
 	tok := register(t, c.URL, "N0CALL")
 	call(t, "PUT", c.URL+"/api/me/lotw", tok, map[string]string{"username": "n0call", "password": "lotw-pass"}, nil)
+	walBefore := fileSize(dbPath + "-wal")
 	var job awardtracker.SyncJob
 	call(t, "POST", c.URL+"/api/sync/lotw", tok, nil, &job)
-	waitFor(t, "the sync to start downloading", func() bool { return fake.BytesSent() > 0 })
+	// The report is spooled whole before the import starts (a drip-fed
+	// download would be cancelled before any transaction began); the
+	// import then writes inside its transaction, spilling pages to the
+	// write-ahead log.
+	waitFor(t, "the sync's import to write", func() bool { return fileSize(dbPath+"-wal") > walBefore+1<<20 })
 
 	// An import whose body is still arriving when SIGTERM comes.
 	var file bytes.Buffer
@@ -411,6 +394,9 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, c.logs.String())
+	}
+	if logs := c.logs.String(); !strings.Contains(logs, "Sync failed") || !strings.Contains(logs, "context canceled") {
+		t.Errorf("the shutdown did not stop the sync; logs:\n%s", logs)
 	}
 
 	c = startChild(t, "--db.path="+dbPath, "--sync.interval=0", "--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 )
@@ -24,7 +24,7 @@ func TestIsolation(t *testing.T) {
 		"--web.rate-limit.api=0", "--web.rate-limit.auth=0")
 	a, b := register(t, url, "N0AAA"), register(t, url, "N0BBB")
 
-	log, err := os.ReadFile("../../pkg/api/testdata/own-log.adi")
+	log, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // lotwReport generates a LoTW-style report of n confirmed records, shaped
-// like testdata/lotw-report.adi (preamble, comments, the EOF marker).
+// like adiftest's lotw-report.adi (preamble, comments, the EOF marker).
 func lotwReport(n int) []byte {
 	var b bytes.Buffer
 	b.WriteString("ARRL Logbook of the World Status Report\nGenerated at 2026-11-27 12:00:00\nfor n0call\nQuery:\n    QSL ONLY: YES\n")

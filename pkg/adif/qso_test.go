@@ -359,7 +359,7 @@ func TestRecords_Fatal(t *testing.T) {
 		name  string
 		in    io.Reader
 		nrecs int
-		code  string
+		code  awardtracker.Code
 		msg   string
 	}{
 		{"LoTW login page", bytes.NewReader(readFile(t, "lotw-bad-login.html")), 0, awardtracker.EINVALID, "not an ADIF file: the input is an HTML page"},

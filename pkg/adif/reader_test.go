@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 )
 
 // readAll reads a whole input; recs holds the records read before err.
@@ -33,7 +33,7 @@ func readAll(t testing.TB, r io.Reader) (ar *Reader, hdr Record, recs []Record, 
 
 func readFile(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := adiftest.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,20 +444,9 @@ func TestReader_LongValues(t *testing.T) {
 // TestReader_Chunking reads every test file whole, one byte at a time and in
 // halves: the results must not depend on how the input arrives.
 func TestReader_Chunking(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.*"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	inputs := map[string][]byte{"utf8": []byte("<NAME:5>Jorgé <QTH:3>東京都<CALL:4>K1AB<eor>")}
-	for _, f := range files {
-		if fi, err := os.Stat(f); err != nil || fi.IsDir() {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs[f] = b
+	for _, f := range adiftest.Names() {
+		inputs[f] = readFile(t, f)
 	}
 	for name, data := range inputs {
 		_, wantHdr, want, wantErr := readAll(t, bytes.NewReader(data))
@@ -530,14 +519,12 @@ func TestRecord_Accessors(t *testing.T) {
 // FuzzReader checks that the reader never panics, always terminates, moves
 // its offset forward only, and fails only with SyntaxErrors.
 func FuzzReader(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.*"))
-	for _, name := range files {
-		if fi, err := os.Stat(name); err != nil || fi.IsDir() {
-			continue
+	for _, name := range adiftest.Names() {
+		b, err := adiftest.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
 		}
-		if b, err := os.ReadFile(name); err == nil && len(b) < 1<<20 {
-			f.Add(b)
-		}
+		f.Add(b)
 	}
 	for _, s := range []string{
 		"<CALL:4>K1AB<eor>",

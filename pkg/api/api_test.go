@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -14,34 +15,52 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
+// TestAuth: the auth routes decode strictly and map the auth service's
+// answers; the rules behind those answers (passwords, callsigns, unique
+// accounts) are pkg/auth's and pkg/sqlite's tests.
 func TestAuth(t *testing.T) {
-	s := newTestServer(t, options{})
-	tok := s.register("dl1abc")
+	s := newMockServer(t)
+	tok := s.user(1, "DL1ABC")
+	s.Auth.LoginFromFn = func(_ context.Context, _, call, password string) (*awardtracker.User, string, error) {
+		if !strings.EqualFold(call, "DL1ABC") || password != "correct horse" {
+			return nil, "", awardtracker.Errorf(awardtracker.EUNAUTHORIZED, "wrong callsign or password")
+		}
+		return &awardtracker.User{ID: 1, Callsign: "DL1ABC"}, tok, nil
+	}
+	s.Auth.RegisterFn = func(_ context.Context, call, _ string) (*awardtracker.User, string, error) {
+		if strings.EqualFold(call, "DL1ABC") {
+			return nil, "", awardtracker.Errorf(awardtracker.ECONFLICT, "callsign %s is taken", call)
+		}
+		return &awardtracker.User{ID: 2, Callsign: strings.ToUpper(call)}, s.user(2, strings.ToUpper(call)), nil
+	}
+	s.Stats.StatsFn = func(context.Context, int64) (*awardtracker.Stats, error) { return &awardtracker.Stats{}, nil }
 	t.Run("Login", func(t *testing.T) {
+		st, body := s.do("POST", "/api/auth/login", "", strings.NewReader(`{"callsign":"dl1abc","password":"correct horse"}`), "Content-Type", "application/json")
 		var resp struct{ Token string }
-		s.json("POST", "/api/auth/login", "", map[string]string{"callsign": "DL1ABC", "password": "correct horse"}, 200, &resp)
-		if resp.Token == "" {
-			t.Error("no token")
+		if err := json.Unmarshal(body, &resp); err != nil || st != 200 || resp.Token == "" {
+			t.Fatalf("login: %d %s, want 200 with a token", st, body)
+		}
+		if st, body := s.do("GET", "/api/qsos/stats", resp.Token, nil); st != 200 {
+			t.Errorf("with the login's token: %d %s, want 200", st, body)
 		}
 	})
 	for name, tc := range map[string]struct {
 		path, body, ct string
 		status         int
 	}{
-		"ErrWrongPassword":   {"/api/auth/login", `{"callsign":"DL1ABC","password":"wrong horse"}`, "application/json", 401},
-		"ErrDuplicate":       {"/api/auth/register", `{"callsign":"dl1abc","password":"correct horse"}`, "application/json", 409},
-		"ErrBadJSON":         {"/api/auth/register", `{"callsign":`, "application/json", 400},
-		"ErrUnknownField":    {"/api/auth/register", `{"callsign":"K1A","password":"correct horse","admin":true}`, "application/json", 400},
-		"ErrWrongType":       {"/api/auth/register", `{"callsign":1,"password":"correct horse"}`, "application/json", 400},
-		"ErrTwoObjects":      {"/api/auth/register", `{"callsign":"K1A","password":"correct horse"}{}`, "application/json", 400},
-		"ErrEmptyBody":       {"/api/auth/login", ``, "application/json", 400},
-		"ErrContentType":     {"/api/auth/login", `callsign=K1A`, "application/x-www-form-urlencoded", 400},
-		"ErrShortPassword":   {"/api/auth/register", `{"callsign":"K1A","password":"short"}`, "application/json", 400},
-		"ErrOversized":       {"/api/auth/register", `{"callsign":"K1A","password":"` + strings.Repeat("x", 70<<10) + `"}`, "application/json", 413},
-		"ErrInvalidCallsign": {"/api/auth/register", `{"callsign":"<script>","password":"correct horse"}`, "application/json", 400},
+		"ErrWrongPassword": {"/api/auth/login", `{"callsign":"DL1ABC","password":"wrong horse"}`, "application/json", 401},
+		"ErrDuplicate":     {"/api/auth/register", `{"callsign":"dl1abc","password":"correct horse"}`, "application/json", 409},
+		"ErrBadJSON":       {"/api/auth/register", `{"callsign":`, "application/json", 400},
+		"ErrUnknownField":  {"/api/auth/register", `{"callsign":"K1A","password":"correct horse","admin":true}`, "application/json", 400},
+		"ErrWrongType":     {"/api/auth/register", `{"callsign":1,"password":"correct horse"}`, "application/json", 400},
+		"ErrTwoObjects":    {"/api/auth/register", `{"callsign":"K1A","password":"correct horse"}{}`, "application/json", 400},
+		"ErrEmptyBody":     {"/api/auth/login", ``, "application/json", 400},
+		"ErrContentType":   {"/api/auth/login", `callsign=K1A`, "application/x-www-form-urlencoded", 400},
+		"ErrOversized":     {"/api/auth/register", `{"callsign":"K1A","password":"` + strings.Repeat("x", 70<<10) + `"}`, "application/json", 413},
 	} {
 		t.Run(name, func(t *testing.T) {
 			st, body := s.do("POST", tc.path, "", strings.NewReader(tc.body), "Content-Type", tc.ct)
@@ -100,11 +119,6 @@ func TestImport(t *testing.T) {
 	if page.Total != 2 {
 		t.Errorf("17m FT8: %d, want 2", page.Total)
 	}
-	for _, bad := range []string{"limit=0", "limit=x", "limit=5000", "offset=-1", "confirmed=maybe", "band=21m"} {
-		if st, body := s.do("GET", "/api/qsos?"+bad, tok, nil); st != 400 {
-			t.Errorf("?%s: %d (%s), want 400", bad, st, body)
-		}
-	}
 
 	t.Run("Multipart", func(t *testing.T) {
 		tok := s.register("N0MP")
@@ -112,7 +126,10 @@ func TestImport(t *testing.T) {
 		mw := multipart.NewWriter(&buf)
 		mw.WriteField("comment", "before the file")
 		fw, _ := mw.CreateFormFile("file", "own-log.adi")
-		b, _ := os.ReadFile("testdata/own-log.adi")
+		b, err := adiftest.ReadFile("own-log.adi")
+		if err != nil {
+			t.Fatal(err)
+		}
 		fw.Write(b)
 		mw.Close()
 		st, body := s.do("POST", "/api/qsos/import", tok, &buf, "Content-Type", mw.FormDataContentType())
@@ -123,7 +140,10 @@ func TestImport(t *testing.T) {
 
 	t.Run("BadInputWritesNothing", func(t *testing.T) {
 		tok := s.register("N0BAD")
-		html, _ := os.ReadFile("testdata/lotw-report.adi")
+		html, err := adiftest.ReadFile("lotw-report.adi")
+		if err != nil {
+			t.Fatal(err)
+		}
 		lastEOR := bytes.LastIndex(html, []byte("<eor>")) + len("<eor>\n")
 		for name, body := range map[string]string{
 			"HTML":            "<html><body><I>Username/password incorrect</I></body></html>",
@@ -139,9 +159,6 @@ func TestImport(t *testing.T) {
 				ct = "multipart/form-data; boundary=xyz"
 			}
 			st, resp := s.do("POST", "/api/qsos/import?source=lotw", tok, strings.NewReader(body), "Content-Type", ct)
-			if name == "Empty" && st == 200 {
-				continue // an empty file imports nothing, which is not an error
-			}
 			if st != 400 {
 				t.Errorf("%s: status %d (%s), want 400", name, st, resp)
 			}
@@ -224,7 +241,10 @@ func TestImport(t *testing.T) {
 func TestImport_TooLarge(t *testing.T) {
 	s := newTestServer(t, options{maxImportBytes: 1000})
 	tok := s.register("N0BIG")
-	b, _ := os.ReadFile("testdata/own-log.adi")
+	b, err := adiftest.ReadFile("own-log.adi")
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, body := s.do("POST", "/api/qsos/import", tok, bytes.NewReader(b))
 	if st != 413 {
 		t.Fatalf("status %d (%s), want 413", st, body)
@@ -353,7 +373,10 @@ func TestHealth_Compatible(t *testing.T) {
 	s.importFile(tok, "log", "own-log.adi")
 	s.stats(tok)
 	s.stats(tok)
-	want, _ := os.ReadFile("testdata/health-compat.json")
+	want, err := os.ReadFile("testdata/health-compat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, got := s.do("GET", "/api/health", "", nil)
 	if st != 200 {
 		t.Fatalf("status %d", st)
@@ -522,12 +545,9 @@ func TestMetrics(t *testing.T) {
 		`awardtracker_cache_hits_total{cache="award"} 219`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.1"}`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.5"}`,
-		`go_sql_`,
-		`process_resident_memory_bytes`,
+		// go_sql_ and process_ series are registered by cmd, whose
+		// TestIsolation checks them.
 	} {
-		if want == "go_sql_" || want == "process_resident_memory_bytes" {
-			continue // registered by cmd, not by this package's test server
-		}
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

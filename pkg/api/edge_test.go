@@ -3,15 +3,18 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // The tests in this file hold the HTTP edge to what a client may expect of
@@ -27,7 +30,7 @@ func TestImport_TruncatedMultipart(t *testing.T) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("file", "own-log.adi")
-	b, err := os.ReadFile("testdata/own-log.adi")
+	b, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +164,15 @@ func TestBodyLimit_Drained(t *testing.T) {
 
 // TestHEAD: HEAD on a GET route answers as GET would, without the body.
 func TestHEAD(t *testing.T) {
-	s := newTestServer(t, options{})
-	tok := s.register("N0HEAD")
+	s := newMockServer(t)
+	tok := s.user(1, "N0HEAD")
+	s.Stats.StatsFn = func(context.Context, int64) (*awardtracker.Stats, error) { return &awardtracker.Stats{}, nil }
+	s.QSOs.FindQSOsFn = func(context.Context, int64, awardtracker.QSOFilter) ([]awardtracker.QSO, int, error) {
+		return []awardtracker.QSO{{ID: 1, Call: "K1AB"}}, 1, nil
+	}
+	s.Awards.AwardsFn = func(context.Context, int64) ([]awardtracker.AwardProgress, error) {
+		return []awardtracker.AwardProgress{{ID: "dxcc"}}, nil
+	}
 	for _, path := range []string{"/api/qsos/stats", "/api/qsos", "/api/awards/dxcc", "/api/health", "/livez", "/readyz", "/metrics"} {
 		req, _ := http.NewRequest("HEAD", s.URL()+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -184,8 +194,8 @@ func TestHEAD(t *testing.T) {
 // TestMethodNotAllowed: a known path with the wrong method is a 405 that
 // says which methods it takes; an unknown path stays a 404.
 func TestMethodNotAllowed(t *testing.T) {
-	s := newTestServer(t, options{})
-	tok := s.register("N0METH")
+	s := newMockServer(t)
+	tok := s.user(1, "N0METH")
 	for _, tc := range []struct{ method, path, allow string }{
 		// DELETE /api/qsos/:id takes any id, "stats" too (it answers 404).
 		{"POST", "/api/qsos/stats", "GET, HEAD, DELETE"},
@@ -219,7 +229,7 @@ func TestMethodNotAllowed(t *testing.T) {
 // TestRequestID: a client's X-Request-ID is kept when it is short and made
 // of safe characters (it ends up in logs), and replaced otherwise.
 func TestRequestID(t *testing.T) {
-	s := newTestServer(t, options{})
+	s := newMockServer(t)
 	for _, tc := range []struct {
 		sent string
 		kept bool
@@ -251,7 +261,10 @@ func TestRequestID(t *testing.T) {
 // TestStrictJSON: field names match exactly, each at most once, and no
 // message names a Go type.
 func TestStrictJSON(t *testing.T) {
-	s := newTestServer(t, options{})
+	s := newMockServer(t)
+	s.Auth.RegisterFn = func(_ context.Context, call, _ string) (*awardtracker.User, string, error) {
+		return &awardtracker.User{ID: 1, Callsign: call}, s.user(1, call), nil
+	}
 	for name, body := range map[string]string{
 		"UpperCaseName":  `{"CALLSIGN":"K1A","password":"correct horse"}`,
 		"MixedCaseName":  `{"callsign":"K1A","Password":"correct horse"}`,

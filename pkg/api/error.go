@@ -13,7 +13,7 @@ import (
 )
 
 // statuses maps domain error codes to HTTP statuses; the one place that does.
-var statuses = map[string]int{
+var statuses = map[awardtracker.Code]int{
 	awardtracker.EINVALID:      http.StatusBadRequest,
 	awardtracker.ENOTFOUND:     http.StatusNotFound,
 	awardtracker.ECONFLICT:     http.StatusConflict,
@@ -27,8 +27,8 @@ var statuses = map[string]int{
 
 // errorResponse is the body of every error answer.
 type errorResponse struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
+	Error string            `json:"error"`
+	Code  awardtracker.Code `json:"code"`
 }
 
 // statusOf returns the HTTP status and caller-safe body for err.
@@ -56,7 +56,7 @@ func statusOf(err error) (int, errorResponse) {
 	return st, errorResponse{Error: awardtracker.ErrorMessage(err), Code: code}
 }
 
-func codeOfStatus(st int) string {
+func codeOfStatus(st int) awardtracker.Code {
 	for code, s := range statuses {
 		if s == st {
 			return code

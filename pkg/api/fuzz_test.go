@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 )
 
 // FuzzImport sends arbitrary bodies to the import endpoint of the real
@@ -15,7 +16,7 @@ import (
 // — never a 5xx — and a refused import must write nothing.
 func FuzzImport(f *testing.F) {
 	for _, name := range []string{"own-log.adi", "lotw-report.adi"} {
-		b, err := os.ReadFile("testdata/" + name)
+		b, err := adiftest.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -5,39 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
-)
 
-// diskFull makes every write of this process to a regular file fail, as a
-// full or failing disk does (RLIMIT_FSIZE 0: the kernel answers EFBIG, and
-// Go ignores SIGXFSZ); it stops root too, unlike a read-only file mode.
-// The returned func lifts it, as does the test's cleanup. Tests that use it
-// must not run in parallel.
-func diskFull(t *testing.T) (restore func()) {
-	t.Helper()
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := old
-	lim.Cur = 0
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	done := false
-	restore = func() {
-		if !done {
-			done = true
-			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Cleanup(restore)
-	return restore
-}
+	"github.com/awardtracker/awardtracker/internal/disktest"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
+)
 
 // dbPath returns the file the test server's database lives in.
 func (s *testServer) dbPath() string {
@@ -87,7 +59,7 @@ func TestWrites_DiskFull(t *testing.T) {
 	var list struct{ QSOs []struct{ ID int64 } }
 	s.json("GET", "/api/qsos?limit=1", tok, nil, 200, &list)
 	wantHealth(t, s, 200, "ok")
-	restore := diskFull(t)
+	restore := disktest.Full(t, 0)
 	st, body := s.do("POST", "/api/auth/register", "", registerBody("N0GHST"), "Content-Type", "application/json")
 	wantUnavailable(t, "register on a full disk", st, body)
 	st, body = s.do("DELETE", fmt.Sprintf("/api/qsos/%d", list.QSOs[0].ID), tok, nil)
@@ -108,7 +80,7 @@ func TestWrites_DatabaseGone(t *testing.T) {
 	s := newTestServer(t, options{})
 	tok := s.register("N0CALL")
 	path := s.dbPath()
-	own, err := os.ReadFile(filepath.Join("testdata", "own-log.adi"))
+	own, err := adiftest.ReadFile("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/awardtracker/awardtracker/internal/app"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/api"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/perf"
@@ -73,26 +72,7 @@ func newTestServer(t testing.TB, o options) *testServer {
 // do sends a request and returns the status and body.
 func (s *testServer) do(method, path, token string, body io.Reader, header ...string) (int, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.URL()+path, body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	return send(s.t, s.URL(), method, path, token, body, header...)
 }
 
 func (s *testServer) json(method, path, token string, in any, wantStatus int, out any) {
@@ -132,7 +112,7 @@ func (s *testServer) register(call string) string {
 
 func (s *testServer) importFile(token, source, name string) awardtracker.ImportResult {
 	s.t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := adiftest.ReadFile(name)
 	if err != nil {
 		s.t.Fatal(err)
 	}

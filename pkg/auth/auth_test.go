@@ -109,7 +109,10 @@ func TestService_Register(t *testing.T) {
 			t.Errorf("Verify = %+v, %v; want user %d", c, err, u.ID)
 		}
 	})
-	for name, tc := range map[string]struct{ call, pw, code string }{
+	for name, tc := range map[string]struct {
+		call, pw string
+		code     awardtracker.Code
+	}{
 		"ErrConflict":      {"DL1ABC", "correct horse", awardtracker.ECONFLICT},
 		"ErrBadCallsign":   {"not a call", "correct horse", awardtracker.EINVALID},
 		"ErrEmptyCallsign": {"", "correct horse", awardtracker.EINVALID},

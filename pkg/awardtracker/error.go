@@ -6,23 +6,29 @@ import (
 	"time"
 )
 
-// Error codes. Each maps to one HTTP status in the api package's error handler.
+// Code is an error code: what kind of failure an Error is, in words a client
+// can act on. Each maps to one HTTP status in the api package's error
+// handler. (The type is not named ErrorCode because ErrorCode(err) is the
+// function every caller uses to read one.)
+type Code string
+
+// Error codes.
 const (
-	EINVALID      = "invalid"           // the caller sent something wrong
-	ENOTFOUND     = "not_found"         // no such thing (or not the caller's)
-	ECONFLICT     = "conflict"          // it already exists
-	EUNAUTHORIZED = "unauthorized"      // missing or wrong credentials
-	EFORBIDDEN    = "forbidden"         // authenticated but not allowed
-	ETOOLARGE     = "too_large"         // the body is over its limit
-	ETOOMANY      = "too_many_requests" // slow down: try again later (Retry-After)
-	EUNAVAILABLE  = "unavailable"       // a dependency (database, upstream) is down
-	EINTERNAL     = "internal"          // a bug or an unexpected failure
+	EINVALID      Code = "invalid"           // the caller sent something wrong
+	ENOTFOUND     Code = "not_found"         // no such thing (or not the caller's)
+	ECONFLICT     Code = "conflict"          // it already exists
+	EUNAUTHORIZED Code = "unauthorized"      // missing or wrong credentials
+	EFORBIDDEN    Code = "forbidden"         // authenticated but not allowed
+	ETOOLARGE     Code = "too_large"         // the body is over its limit
+	ETOOMANY      Code = "too_many_requests" // slow down: try again later (Retry-After)
+	EUNAVAILABLE  Code = "unavailable"       // a dependency (database, upstream) is down
+	EINTERNAL     Code = "internal"          // a bug or an unexpected failure
 )
 
 // Error is the one error type the domain returns. Message is safe to show to
 // the caller; anything else stays in the wrapped error for the logs.
 type Error struct {
-	Code    string
+	Code    Code
 	Message string
 	Err     error // optional cause, never shown to callers
 	// RetryAfter, when positive, says how long the caller should wait
@@ -40,18 +46,18 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted message.
-func Errorf(code, format string, args ...any) *Error {
+func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // WrapError returns an *Error with the given code and message around a cause.
-func WrapError(code, message string, err error) *Error {
+func WrapError(code Code, message string, err error) *Error {
 	return &Error{Code: code, Message: message, Err: err}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
 // any other non-nil error, and "" for nil.
-func ErrorCode(err error) string {
+func ErrorCode(err error) Code {
 	var e *Error
 	switch {
 	case err == nil:

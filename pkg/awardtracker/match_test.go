@@ -117,7 +117,8 @@ func TestErrors(t *testing.T) {
 	wrapped := fmt.Errorf("context: %w", awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unavailable", cause))
 	for _, tc := range []struct {
 		err        error
-		code, msg  string
+		code       awardtracker.Code
+		msg        string
 		wrapsCause bool
 	}{
 		{nil, "", "", false},

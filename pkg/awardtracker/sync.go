@@ -21,12 +21,16 @@ type SyncState struct {
 	LastFullSync       *time.Time // when a full re-download (ignoring Cursor) last ran
 }
 
+// JobStatus is where a sync job is in its life: queued, running, then
+// succeeded or failed.
+type JobStatus string
+
 // Job statuses.
 const (
-	JobQueued    = "queued"
-	JobRunning   = "running"
-	JobSucceeded = "succeeded"
-	JobFailed    = "failed"
+	JobQueued    JobStatus = "queued"
+	JobRunning   JobStatus = "running"
+	JobSucceeded JobStatus = "succeeded"
+	JobFailed    JobStatus = "failed"
 )
 
 // SyncJob is one sync run of a user and source.
@@ -34,7 +38,7 @@ type SyncJob struct {
 	ID         string     `json:"id"`
 	UserID     int64      `json:"-"`
 	Source     Source     `json:"source"`
-	Status     string     `json:"status"`
+	Status     JobStatus  `json:"status"`
 	Full       bool       `json:"full"` // a full re-download that ignored the cursor
 	Fetched    int        `json:"fetched"`
 	Imported   int        `json:"imported"`

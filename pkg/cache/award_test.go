@@ -51,7 +51,7 @@ func TestAwardService_Awards(t *testing.T) {
 		if n3, n300 := inner.callsOf(3), inner.callsOf(300); n3 != 1 || n300 != 1 {
 			t.Errorf("inner calls = %d, %d, want 1, 1", n3, n300)
 		}
-		checkStats(t, c.Stats(), Stats{Size: 2, Valid: 2, Hits: 3, Misses: 2, Loads: 2})
+		checkCounters(t, c.Counters(), Counters{Size: 2, Valid: 2, Hits: 3, Misses: 2, Loads: 2})
 	})
 
 	t.Run("ErrNotCached", func(t *testing.T) {

@@ -3,7 +3,7 @@
 // for one key into a single load, and a generation counter keeps a load that
 // raced with an invalidation from writing its stale value back. Every lookup,
 // load, invalidation and expiry is counted; the counts are exported as
-// Prometheus metrics and returned by Stats for the health endpoint.
+// Prometheus metrics and returned by Counters for the health endpoint.
 //
 // The caches are decorators of the domain services: StatsService and
 // AwardService cache reads, and QSOService, wrapped around the storage's,
@@ -362,16 +362,18 @@ func (c *Cache[V]) InvalidateAll(reason Reason) {
 	c.ctr.invalidations[reason.index()].Add(1)
 }
 
-// Stats is a snapshot of a cache's contents and counters, the domain's
-// CacheCounters. The counters are the values of the cache's metrics.
-type Stats = awardtracker.CacheCounters
+// Counters is a snapshot of a cache's contents and counters, the domain's
+// CacheCounters. The counters are the values of the cache's metrics. (Not
+// "Stats": that is the domain's word for a user's QSO statistics, which one
+// of these caches holds.)
+type Counters = awardtracker.CacheCounters
 
-// Stats returns the cache's current numbers. It copies the item map to count
-// valid items: meant for the health endpoint, not for hot paths.
-func (c *Cache[V]) Stats() Stats {
+// Counters returns the cache's current numbers. It copies the item map to
+// count valid items: meant for the health endpoint, not for hot paths.
+func (c *Cache[V]) Counters() Counters {
 	size := c.items.ItemCount()
 	valid := min(len(c.items.Items()), size)
-	s := Stats{
+	s := Counters{
 		Name:               c.name,
 		Size:               size,
 		Valid:              valid,

@@ -37,12 +37,12 @@ func (l *loader[V]) load(context.Context) (V, error) {
 	return l.v, l.err
 }
 
-// checkStats compares the counters of got with want, ignoring Name and TTL.
-func checkStats(t *testing.T, got, want Stats) {
+// checkCounters compares the counters of got with want, ignoring Name and TTL.
+func checkCounters(t *testing.T, got, want Counters) {
 	t.Helper()
 	got.Name, got.TTL = "", 0
 	if got != want {
-		t.Errorf("Stats() = %+v, want %+v", got, want)
+		t.Errorf("Counters() = %+v, want %+v", got, want)
 	}
 }
 
@@ -64,7 +64,7 @@ func TestCache_Get(t *testing.T) {
 		if got := l.calls.Load(); got != 2 {
 			t.Errorf("loads = %d, want 2", got)
 		}
-		checkStats(t, c.Stats(), Stats{Size: 2, Valid: 2, Hits: 2, Misses: 2, Loads: 2})
+		checkCounters(t, c.Counters(), Counters{Size: 2, Valid: 2, Hits: 2, Misses: 2, Loads: 2})
 	})
 
 	t.Run("ErrorNotCached", func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestCache_Get(t *testing.T) {
 		if got := l.calls.Load(); got != 3 {
 			t.Errorf("loads = %d, want 3", got)
 		}
-		checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Misses: 3, Loads: 3, LoadErrors: 2})
+		checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Misses: 3, Loads: 3, LoadErrors: 2})
 	})
 
 	t.Run("Disabled", func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestCache_Get(t *testing.T) {
 		if got := l.calls.Load(); got != 3 {
 			t.Errorf("loads = %d, want 3", got)
 		}
-		checkStats(t, c.Stats(), Stats{Misses: 3, Loads: 3})
+		checkCounters(t, c.Counters(), Counters{Misses: 3, Loads: 3})
 	})
 
 	t.Run("DisabledUsesCallerContext", func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestCache_Get(t *testing.T) {
 		if got, err := c.Get(ctx, "1", (&loader[string]{v: "a"}).load); err != nil || got != "a" {
 			t.Fatalf("Get after panic = %q, %v, want a, nil", got, err)
 		}
-		checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Misses: 2, Loads: 2, LoadErrors: 1})
+		checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Misses: 2, Loads: 2, LoadErrors: 1})
 	})
 }
 
@@ -141,17 +141,17 @@ func TestCache_Expiry(t *testing.T) {
 
 			time.Sleep(testTTL) // exactly at the TTL the item is still valid
 			c.Get(t.Context(), "1", l.load)
-			checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Hits: 1, Misses: 1, Loads: 1})
+			checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Hits: 1, Misses: 1, Loads: 1})
 
 			time.Sleep(time.Nanosecond)
-			checkStats(t, c.Stats(), Stats{Size: 1, Expired: 1, Hits: 1, Misses: 1, Loads: 1})
+			checkCounters(t, c.Counters(), Counters{Size: 1, Expired: 1, Hits: 1, Misses: 1, Loads: 1})
 
 			// The reload replaces the expired item, which counts as evicted.
 			l.v = "b"
 			if got, _ := c.Get(t.Context(), "1", l.load); got != "b" {
 				t.Errorf("Get after TTL = %q, want b", got)
 			}
-			checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Hits: 1, Misses: 2, Loads: 2, Evictions: 1})
+			checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Hits: 1, Misses: 2, Loads: 2, Evictions: 1})
 		})
 	})
 
@@ -165,7 +165,7 @@ func TestCache_Expiry(t *testing.T) {
 			time.Sleep(testTTL/2 + time.Nanosecond)
 
 			c.items.DeleteExpired() // what the janitor does
-			checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Misses: 2, Loads: 2, Evictions: 1})
+			checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Misses: 2, Loads: 2, Evictions: 1})
 		})
 	})
 
@@ -176,12 +176,12 @@ func TestCache_Expiry(t *testing.T) {
 			c.Get(t.Context(), "1", l.load)
 			c.Get(t.Context(), "2", l.load)
 			c.Invalidate("1", ReasonImport)
-			checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Misses: 2, Loads: 2, Invalidations: 1})
+			checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Misses: 2, Loads: 2, Invalidations: 1})
 
 			// An item that had expired before the invalidation did expire.
 			time.Sleep(testTTL + time.Nanosecond)
 			c.Invalidate("2", ReasonImport)
-			checkStats(t, c.Stats(), Stats{Misses: 2, Loads: 2, Invalidations: 2, Evictions: 1})
+			checkCounters(t, c.Counters(), Counters{Misses: 2, Loads: 2, Invalidations: 2, Evictions: 1})
 		})
 	})
 
@@ -190,7 +190,7 @@ func TestCache_Expiry(t *testing.T) {
 	t.Run("Janitor", func(t *testing.T) {
 		c := New[string]("stats", time.Millisecond, nil, withCleanupInterval(time.Millisecond))
 		c.Get(t.Context(), "1", (&loader[string]{v: "a"}).load)
-		waitFor(t, func() bool { s := c.Stats(); return s.Evictions == 1 && s.Size == 0 })
+		waitFor(t, func() bool { s := c.Counters(); return s.Evictions == 1 && s.Size == 0 })
 	})
 }
 
@@ -255,7 +255,7 @@ func TestCache_Stampede(t *testing.T) {
 			results = append(results, goGet(t.Context(), c, "1", l.load))
 		}
 		synctest.Wait() // every caller has missed and is waiting
-		checkStats(t, c.Stats(), Stats{Misses: n})
+		checkCounters(t, c.Counters(), Counters{Misses: n})
 
 		close(l.release)
 		for _, ch := range results {
@@ -266,7 +266,7 @@ func TestCache_Stampede(t *testing.T) {
 		if got := l.calls.Load(); got != 1 {
 			t.Errorf("loads = %d, want 1", got)
 		}
-		checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Misses: n, Loads: 1, Coalesced: n - 1})
+		checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Misses: n, Loads: 1, Coalesced: n - 1})
 	})
 }
 
@@ -291,7 +291,7 @@ func TestCache_InvalidateDuringLoad(t *testing.T) {
 		if r := <-first; r.v != "old" || r.err != nil {
 			t.Errorf("first Get = %q, %v, want old, nil", r.v, r.err)
 		}
-		checkStats(t, c.Stats(), Stats{Misses: 2, Loads: 1, Invalidations: 1, StaleWritesDropped: 1})
+		checkCounters(t, c.Counters(), Counters{Misses: 2, Loads: 1, Invalidations: 1, StaleWritesDropped: 1})
 
 		close(fresh.release)
 		if r := <-second; r.v != "new" || r.err != nil {
@@ -301,7 +301,7 @@ func TestCache_InvalidateDuringLoad(t *testing.T) {
 		if got, _ := c.Get(t.Context(), "1", l.load); got != "new" {
 			t.Errorf("Get after both loads = %q, want new", got)
 		}
-		checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Hits: 1, Misses: 2, Loads: 2, Invalidations: 1, StaleWritesDropped: 1})
+		checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Hits: 1, Misses: 2, Loads: 2, Invalidations: 1, StaleWritesDropped: 1})
 	})
 }
 
@@ -321,7 +321,7 @@ func TestCache_InvalidateAll(t *testing.T) {
 		if r := <-res; r.v != "old" {
 			t.Errorf("in-flight Get = %q, want old", r.v)
 		}
-		checkStats(t, c.Stats(), Stats{Misses: 3, Loads: 3, Invalidations: 2, StaleWritesDropped: 1})
+		checkCounters(t, c.Counters(), Counters{Misses: 3, Loads: 3, Invalidations: 2, StaleWritesDropped: 1})
 
 		l.v = "b"
 		for _, key := range []string{"1", "2", "3"} {
@@ -329,7 +329,7 @@ func TestCache_InvalidateAll(t *testing.T) {
 				t.Errorf("Get(%s) after InvalidateAll = %q, want b", key, got)
 			}
 		}
-		checkStats(t, c.Stats(), Stats{Size: 3, Valid: 3, Misses: 6, Loads: 6, Invalidations: 2, StaleWritesDropped: 1})
+		checkCounters(t, c.Counters(), Counters{Size: 3, Valid: 3, Misses: 6, Loads: 6, Invalidations: 2, StaleWritesDropped: 1})
 	})
 }
 
@@ -359,7 +359,7 @@ func TestCache_Cancellation(t *testing.T) {
 			if got, _ := c.Get(t.Context(), "1", (&loader[string]{v: "unused"}).load); got != "a" {
 				t.Errorf("Get after load = %q, want a", got)
 			}
-			checkStats(t, c.Stats(), Stats{Size: 1, Valid: 1, Hits: 1, Misses: 2, Loads: 1, Coalesced: 1})
+			checkCounters(t, c.Counters(), Counters{Size: 1, Valid: 1, Hits: 1, Misses: 2, Loads: 1, Coalesced: 1})
 		})
 	})
 
@@ -397,24 +397,24 @@ func TestCache_Cancellation(t *testing.T) {
 			if got := time.Since(start); got != time.Second {
 				t.Errorf("load ran for %v (fake clock), want 1s", got)
 			}
-			checkStats(t, c.Stats(), Stats{Misses: 1, Loads: 1, LoadErrors: 1})
+			checkCounters(t, c.Counters(), Counters{Misses: 1, Loads: 1, LoadErrors: 1})
 		})
 	})
 }
 
 func TestCache_Stats(t *testing.T) {
 	c := newTestCache[int]("award", testTTL, nil)
-	s := c.Stats()
+	s := c.Counters()
 	if s.Name != "award" || s.TTL != testTTL || c.Name() != "award" {
-		t.Errorf("Stats() Name, TTL = %q, %v, Name() = %q, want award, %v, award", s.Name, s.TTL, c.Name(), testTTL)
+		t.Errorf("Counters() Name, TTL = %q, %v, Name() = %q, want award, %v, award", s.Name, s.TTL, c.Name(), testTTL)
 	}
 	if got := s.HitRatio(); got != 0 {
 		t.Errorf("HitRatio() before any lookup = %v, want 0", got)
 	}
-	if got := (Stats{Hits: 3, Misses: 1}).HitRatio(); got != 0.75 {
+	if got := (Counters{Hits: 3, Misses: 1}).HitRatio(); got != 0.75 {
 		t.Errorf("HitRatio() = %v, want 0.75", got)
 	}
-	if got := newTestCache[int]("stats", -time.Second, nil).Stats().TTL; got != 0 {
+	if got := newTestCache[int]("stats", -time.Second, nil).Counters().TTL; got != 0 {
 		t.Errorf("TTL of a disabled cache = %v, want 0", got)
 	}
 }
@@ -444,9 +444,9 @@ func TestCache_ConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	s := c.Stats()
+	s := c.Counters()
 	if s.Hits+s.Misses == 0 || s.Loads+s.Coalesced != s.Misses || s.Size > 5 {
-		t.Errorf("inconsistent Stats() = %+v", s)
+		t.Errorf("inconsistent Counters() = %+v", s)
 	}
 }
 

@@ -38,10 +38,10 @@ func (c *Caches) invalidateUser(userID int64, reason Reason) {
 func (c *Caches) CacheCounters() []awardtracker.CacheCounters {
 	var out []awardtracker.CacheCounters
 	if c.stats != nil {
-		out = append(out, c.stats.Stats())
+		out = append(out, c.stats.Counters())
 	}
 	if c.awards != nil {
-		out = append(out, c.awards.Stats())
+		out = append(out, c.awards.Counters())
 	}
 	return out
 }

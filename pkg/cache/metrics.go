@@ -12,7 +12,7 @@ var loadBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 
 // Metrics exports the numbers of every cache created with it, labelled by the
 // cache's name. The counters live in the caches (one atomic add on the hit
-// path, and Stats reads the same values) and are read at scrape time.
+// path, and Counters reads the same values) and are read at scrape time.
 //
 // The series of a cache appear, all at zero, when the cache is created:
 // awardtracker_cache_{hits,misses,requests,coalesced,stale_writes_dropped,evictions}_total{cache},

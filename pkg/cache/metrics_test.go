@@ -167,8 +167,8 @@ awardtracker_cache_stale_writes_dropped_total{cache="stats"} 0
 		}
 
 		// stats' item expired while award's did; it is counted until swept.
-		checkStats(t, stats.Stats(), Stats{Size: 1, Expired: 1, Hits: 2, Misses: 3, Invalidations: 2, Loads: 3, LoadErrors: 1})
-		checkStats(t, award.Stats(), Stats{Size: 1, Valid: 1, Misses: 4, Invalidations: 2, Evictions: 1, Coalesced: 1, StaleWritesDropped: 1, Loads: 3})
+		checkCounters(t, stats.Counters(), Counters{Size: 1, Expired: 1, Hits: 2, Misses: 3, Invalidations: 2, Loads: 3, LoadErrors: 1})
+		checkCounters(t, award.Counters(), Counters{Size: 1, Valid: 1, Misses: 4, Invalidations: 2, Evictions: 1, Coalesced: 1, StaleWritesDropped: 1, Loads: 3})
 	})
 }
 

@@ -51,7 +51,7 @@ func TestStatsService_Stats(t *testing.T) {
 				t.Errorf("inner calls for %d = %d, want 1", id, n)
 			}
 		}
-		checkStats(t, c.Stats(), Stats{Size: 4, Valid: 4, Hits: 4, Misses: 4, Loads: 4})
+		checkCounters(t, c.Counters(), Counters{Size: 4, Valid: 4, Hits: 4, Misses: 4, Loads: 4})
 		// The read side's keys are the ones the write side (Caches) invalidates.
 		if _, ok := c.lookup(userKey(12345)); !ok {
 			t.Errorf("no entry under key %q", userKey(12345))

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 	"github.com/awardtracker/awardtracker/pkg/dcl/dcltest"
@@ -155,7 +155,7 @@ func TestClient_Faults(t *testing.T) {
 // The spec's example answer, served verbatim: it mixes confirmed and
 // unconfirmed records, and only the confirmed ones are yielded.
 func TestClient_Fixture(t *testing.T) {
-	body, err := os.ReadFile("testdata/dcl-adiexport-response.json")
+	body, err := adiftest.ReadFile("dcl-adiexport-response.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 )
@@ -18,7 +18,7 @@ import (
 // accepts must be complete: as many records as APP_LoTW_NUMREC says.
 func FuzzReport(f *testing.F) {
 	for _, name := range []string{"lotw-report.adi", "lotw-report-empty.adi", "lotw-report-empty-noeoh.adi", "lotw-report-truncated.adi", "lotw-bad-login.html", "lotw-rate-limited.html"} {
-		b, err := os.ReadFile("testdata/" + name)
+		b, err := adiftest.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
@@ -69,7 +70,7 @@ func TestClient_MaxReportBytes(t *testing.T) {
 // APP_LoTW_LASTQSL becomes the cursor only when it is a past
 // "YYYY-MM-DD HH:MM:SS"; junk is reported, and the records still apply.
 func TestClient_LastQSL(t *testing.T) {
-	body, err := os.ReadFile("testdata/lotw-report.adi")
+	body, err := adiftest.ReadFile("lotw-report.adi")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
@@ -251,7 +252,7 @@ func TestClient_Fixtures(t *testing.T) {
 		{"own-log.adi", lotw.ErrUnexpected, -1}, // ADIF, but no NUMREC: not a LoTW report
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			body, err := os.ReadFile("testdata/" + tt.file)
+			body, err := adiftest.ReadFile(tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}

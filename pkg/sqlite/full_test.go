@@ -5,46 +5,16 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/awardtracker/awardtracker/internal/disktest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
-
-// diskFull makes every write of this process to a regular file fail, the
-// way a full or failing disk does (RLIMIT_FSIZE 0: the kernel answers
-// EFBIG, and Go ignores SIGXFSZ). Unlike a read-only file mode it stops
-// root too, and unlike PRAGMA max_page_count it fails the commit itself,
-// where the write-ahead log is written. The returned func lifts it; so
-// does the test's cleanup. Tests that use it must not run in parallel.
-func diskFull(t *testing.T) (restore func()) {
-	t.Helper()
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := old
-	lim.Cur = 0
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	done := false
-	restore = func() {
-		if !done {
-			done = true
-			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Cleanup(restore)
-	return restore
-}
 
 // TestUserService_CreateUser_DiskFull is the ghost-account bug: with the
 // disk refusing writes, CreateUser answered a user (and the next one the
@@ -54,7 +24,7 @@ func TestUserService_CreateUser_DiskFull(t *testing.T) {
 	db := mustOpen(t)
 	users := sqlite.NewUserService(db)
 	mustUser(t, db, "N0OLD")
-	restore := diskFull(t)
+	restore := disktest.Full(t, 0)
 	var created []*awardtracker.User
 	var errs []error
 	for i := range 3 {
@@ -145,7 +115,7 @@ func TestWrites_DiskFull(t *testing.T) {
 	reg.MustRegister(db.Collector())
 	for name, write := range writes {
 		t.Run(name, func(t *testing.T) {
-			restore := diskFull(t)
+			restore := disktest.Full(t, 0)
 			err := write()
 			pingErr := db.Ping(ctx) // probes with a write, which fails too
 			writable := gauge(t, reg, "awardtracker_db_writable")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/perf"
@@ -39,10 +40,10 @@ func mustUser(t testing.TB, db *sqlite.DB, call string) *awardtracker.User {
 	return u
 }
 
-// importFile imports a testdata file through the real ADIF reader.
+// importFile imports an adiftest sample file through the real ADIF reader.
 func importFile(t testing.TB, db *sqlite.DB, userID int64, src awardtracker.Source, name string) *awardtracker.ImportResult {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
+	f, err := adiftest.FS.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}

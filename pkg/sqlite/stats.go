@@ -171,7 +171,7 @@ func (s *StatsService) lastSync(ctx context.Context, userID int64, st *awardtrac
 		Source      string
 		LastSuccess sql.NullTime
 	}
-	if err := s.db.conn(ctx, "sync_state_get").Model(&syncStateRow{}).Select("source, last_success").
+	if err := s.db.conn(ctx, "stats_last_sync").Model(&syncStateRow{}).Select("source, last_success").
 		Where("user_id = ?", userID).Scan(&syncs).Error; err != nil {
 		return formatError(err)
 	}

@@ -150,7 +150,7 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 	)
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("Sync panicked", "user", userID, "source", src, "panic", p, "stack", string(debug.Stack()))
+			s.log.Error("Sync panicked", "user_id", userID, "source", src, "panic", p, "stack", string(debug.Stack()))
 			err = awardtracker.Errorf(awardtracker.EINTERNAL, "internal error")
 		}
 		s.m.inProgress.WithLabelValues(string(src)).Dec()
@@ -170,7 +170,7 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 	if src == awardtracker.SourceLoTW && st.Cursor != "" && !awardtracker.ValidLoTWCursor(st.Cursor, s.now().UTC()) {
 		// Junk stored by an older version, which took any APP_LoTW_LASTQSL:
 		// sending it back forever would never download anything new.
-		s.log.Warn("Stored LoTW cursor is not a past date: downloading everything again", "user", userID, "cursor", fmt.Sprintf("%.40q", st.Cursor))
+		s.log.Warn("Stored LoTW cursor is not a past date: downloading everything again", "user_id", userID, "cursor", fmt.Sprintf("%.40q", st.Cursor))
 		st.Cursor = ""
 	}
 	dl := *st
@@ -218,7 +218,7 @@ func (s *Syncer) run(ctx context.Context, job *awardtracker.SyncJob) (err error)
 	}
 	if p := rep.CursorProblem(); p != "" {
 		s.log.Warn("Upstream sent a cursor that cannot be used: the next sync asks for these records again",
-			"user", userID, "source", src, "problem", p)
+			"user_id", userID, "source", src, "problem", p)
 	}
 	return nil
 }
@@ -263,7 +263,7 @@ func (s *Syncer) finish(ctx context.Context, job *awardtracker.SyncJob, st *awar
 			next.LastError = msg
 		}
 		if uerr := s.states.UpdateSyncState(bctx, &next); uerr != nil {
-			s.log.Error("Cannot save sync state", "user", userID, "source", src, "err", uerr)
+			s.log.Error("Cannot save sync state", "user_id", userID, "source", src, "err", uerr)
 		}
 	} else if err != nil {
 		msg = errorMessage(err)
@@ -292,11 +292,11 @@ func (s *Syncer) finish(ctx context.Context, job *awardtracker.SyncJob, st *awar
 	})
 
 	if err != nil {
-		s.log.Warn("Sync failed", "user", userID, "source", src, "job", job.ID, "result", result,
+		s.log.Warn("Sync failed", "user_id", userID, "source", src, "job", job.ID, "result", result,
 			"fetched", fetched, "duration", took, "err", err)
 		return
 	}
-	s.log.Info("Sync done", "user", userID, "source", src, "job", job.ID, "fetched", fetched,
+	s.log.Info("Sync done", "user_id", userID, "source", src, "job", job.ID, "fetched", fetched,
 		"imported", res.Imported, "updated", res.Updated, "duplicates", res.Duplicates,
 		"rejected", len(res.Rejected), "duration", took)
 }

@@ -1,10 +1,12 @@
 package syncer_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"iter"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
@@ -110,6 +113,10 @@ type envOptions struct {
 	concurrency int
 	timeout     time.Duration
 	noBox       bool
+	// wrapQSOs, if set, wraps the QSO service the syncer writes through
+	// (the env's own helpers keep using the storage's directly).
+	wrapQSOs func(awardtracker.QSOService) awardtracker.QSOService
+	logger   *slog.Logger
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -145,13 +152,17 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.lotwURL != nil {
 		lotwURL = o.lotwURL(e.lotw)
 	}
+	var syncQSOs awardtracker.QSOService = e.watcher
+	if o.wrapQSOs != nil {
+		syncQSOs = o.wrapQSOs(e.watcher)
+	}
 	e.s, err = syncer.New(syncer.Options{
-		QSOs: e.watcher, States: e.states,
+		QSOs: syncQSOs, States: e.states,
 		LoTW: lotw.New(lotw.Options{URL: lotwURL, Version: "test", IdleTimeout: o.lotwIdle,
 			MaxReportBytes: o.lotwMaxReport, SpoolDir: o.spoolDir, Now: e.clock.Now}),
 		DCL: dcl.New(dcl.Options{URL: e.dcl.URL, Version: "test"}),
 		Box: box, Registerer: e.reg, Now: e.clock.Now,
-		Concurrency: o.concurrency, Timeout: o.timeout,
+		Concurrency: o.concurrency, Timeout: o.timeout, Logger: o.logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -169,10 +180,10 @@ func (e *env) user(t testing.TB, call string) int64 {
 	return u.ID
 }
 
-// importOwnLog imports testdata/own-log.adi (12 QSOs, none confirmed).
+// importOwnLog imports adiftest's own-log.adi (12 QSOs, none confirmed).
 func (e *env) importOwnLog(t testing.TB, userID int64) {
 	t.Helper()
-	f, err := os.Open("testdata/own-log.adi")
+	f, err := adiftest.FS.Open("own-log.adi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -804,24 +815,61 @@ func TestSyncer_Jobs(t *testing.T) {
 	}
 }
 
-// Close cancels a running sync: its transaction rolls back and the cursor stays.
+// pausingImport is the real QSO service with an import stream that stops
+// after n records, inside the import's transaction (the storage pulls the
+// stream inside it), says so on paused, and goes on only when the import's
+// context ends. The LoTW client spools a whole report before the import
+// starts, so a slow download can no longer keep an import open; this can.
+type pausingImport struct {
+	awardtracker.QSOService
+	n      int
+	paused chan struct{}
+}
+
+func (p *pausingImport) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
+	paused := func(yield func(awardtracker.ImportRecord, error) bool) {
+		i := 0
+		for rec, err := range records {
+			if i == p.n {
+				close(p.paused)
+				<-ctx.Done()
+			}
+			i++
+			if !yield(rec, err) {
+				return
+			}
+		}
+	}
+	return p.QSOService.ImportQSOs(ctx, userID, src, paused, opts)
+}
+
+// Close cancels a running sync inside its import transaction: the batches
+// already written roll back and the cursor stays.
 func TestSyncer_Close(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, envOptions{})
+	// 500 records: two full INSERT batches (sqlite's insertBatch is 200)
+	// are written in the transaction when the import pauses.
+	pause := &pausingImport{n: 500, paused: make(chan struct{})}
+	e := newEnv(t, envOptions{wrapQSOs: func(q awardtracker.QSOService) awardtracker.QSOService {
+		pause.QSOService = q
+		return pause
+	}})
 	uid := e.user(t, "N0CALL")
 	e.importOwnLog(t, uid)
 	if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
 		t.Fatal(err)
 	}
 	e.lotw.SetGenerated(lotwLogin, 2000, lotwtest.Generated)
-	gate := e.lotw.Drip(32 << 10)
 	before := e.qsoList(t, uid)
 
 	job, err := e.s.Start(ctx, uid, awardtracker.SourceLoTW)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate <- struct{}{} // two chunks are out: the import is consuming records
+	<-pause.paused
+	if during := e.qsoList(t, uid); len(during) != len(before) {
+		t.Fatalf("%d QSOs visible while the import is open, want the %d from before (uncommitted)", len(during), len(before))
+	}
 	if err := e.s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -1095,4 +1143,40 @@ func mustBox(t *testing.T) *secret.Box {
 		t.Fatal(err)
 	}
 	return box
+}
+
+// TestSyncer_LogKeys: the syncer's lines name the user under user_id, the
+// key every package logs a user under, so one query finds a user's lines.
+func TestSyncer_LogKeys(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	e := newEnv(t, envOptions{logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	uid := e.user(t, "N0CALL")
+	if err := e.s.SetLoTWCredentials(ctx, uid, lotwLogin, lotwPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Sync(ctx, uid, awardtracker.SourceLoTW); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		for _, key := range []string{"user", "uid", "userID", "userId"} {
+			if _, ok := rec[key]; ok {
+				t.Errorf("log line %q names the user under %q, want user_id", line, key)
+			}
+		}
+		if rec["msg"] == "Sync done" {
+			found = true
+			if got := rec["user_id"]; got != float64(uid) {
+				t.Errorf("Sync done: user_id %v, want %d", got, uid)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no Sync done line in:\n%s", logs.String())
+	}
 }

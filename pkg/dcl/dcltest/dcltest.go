@@ -12,7 +12,6 @@ package dcltest
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 )
 
@@ -86,8 +86,14 @@ func NewServer() *Server {
 	return s
 }
 
-//go:embed sample/dcl-adiexport-response.json
-var sampleResponse []byte
+// sampleResponse is adiftest's, the one copy every package's tests read.
+var sampleResponse = func() []byte {
+	b, err := adiftest.ReadFile("dcl-adiexport-response.json")
+	if err != nil {
+		panic("dcltest: " + err.Error())
+	}
+	return b
+}()
 
 // SampleRecords returns the records of the bundled example answer.
 func SampleRecords() []Record {

@@ -89,22 +89,13 @@ const (
 	EmptyNoHeader
 )
 
-// BadLoginPage is what LoTW answers (HTTP 200) to a wrong login.
-const BadLoginPage = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
-<html><head><title>Logbook of the World</title></head>
-<body>
-<h2>Logbook of the World</h2>
-<p><I>Username/password incorrect</I></p>
-<form method="post" action="/lotwuser/default">
-Username: <input name="login"> Password: <input type="password" name="password">
-</form>
-</body></html>
-`
-
-// RateLimitedPage is what LoTW answers (HTTP 200) when it throttles a client.
-const RateLimitedPage = `<html><head><title>Logbook of the World</title></head>
-<body><B>Page Request Limit!</B><p>Too many requests. Try again later.</p></body></html>
-`
+// BadLoginPage is what LoTW answers (HTTP 200) to a wrong login, and
+// RateLimitedPage what it answers (HTTP 200) when it throttles a client:
+// adiftest's copies, which the client's own tests read too.
+var (
+	BadLoginPage    = string(mustSample("lotw-bad-login.html"))
+	RateLimitedPage = string(mustSample("lotw-rate-limited.html"))
+)
 
 // MaintenancePage is served for FaultNotAReport.
 const MaintenancePage = `<html><head><title>Maintenance</title></head>

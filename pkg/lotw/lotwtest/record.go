@@ -3,7 +3,6 @@ package lotwtest
 import (
 	"bufio"
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/adif"
+	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 )
 
 // Record is one QSO as LoTW knows it. Fields left empty are not sent.
@@ -51,11 +51,16 @@ type Record struct {
 	MyITUZ  string
 }
 
-//go:embed sample/lotw-report.adi
-var sampleReport []byte
+// The samples are adiftest's, the one copy every package's tests read.
+var sampleReport, sampleOwnLog = mustSample("lotw-report.adi"), mustSample("own-log.adi")
 
-//go:embed sample/own-log.adi
-var sampleOwnLog []byte
+func mustSample(name string) []byte {
+	b, err := adiftest.ReadFile(name)
+	if err != nil {
+		panic("lotwtest: " + err.Error())
+	}
+	return b
+}
 
 // SampleOwnLog returns an own log (a desktop logger's ADIF export) holding
 // the QSOs the sample report confirms, and a few it does not: importing it
