@@ -53,6 +53,8 @@ run: build
 tools:
 	@echo ">> building the pinned prometheus, promtool, alertmanager and amtool when missing"
 	GO=$(GO) ./scripts/install-monitoring-tools.sh $(PROMETHEUS_VERSION) $(ALERTMANAGER_VERSION)
+	@echo ">> checking PostgreSQL for the storage tests on both engines"
+	./scripts/install-postgres.sh
 
 .PHONY: vet
 vet:

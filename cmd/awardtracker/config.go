@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/awardtracker/awardtracker/internal/app"
+	"github.com/awardtracker/awardtracker/pkg/postgres"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 )
 
@@ -18,11 +19,14 @@ import (
 // service's configuration, and what this command does with it.
 type config struct {
 	app.Config
-	// command is what to run: "serve" (the default) or "backup".
-	command   string
-	backupTo  string
-	logLevel  string
-	logFormat string
+	// command is what to run: "serve" (the default), "backup" or
+	// "migrate-db".
+	command     string
+	backupTo    string
+	migrateFrom string // SQLite file
+	migrateTo   string // PostgreSQL URL
+	logLevel    string
+	logFormat   string
 }
 
 // parseConfig reads flags, with AWARDTRACKER_<FLAG> environment variables
@@ -49,7 +53,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	cli.Flag("web.max-connections", "Most connections open at once on each listener; a new one closes the longest idle one, or waits while all are busy (0: no cap).").Default("1000").IntVar(&c.MaxConnections)
 	var trustedProxies string
 	cli.Flag("web.trusted-proxies", "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Real-IP are believed (rate limits per client behind them). Empty: none; the connection's address counts.").StringVar(&trustedProxies)
-	cli.Flag("db.path", "SQLite database file (created if missing).").Default("data/awardtracker.db").StringVar(&c.DBPath)
+	var dbURL string
+	var dbPathSet bool
+	cli.Flag("db.url", "Database: a postgres:// URL selects PostgreSQL (one database for several replicas); a file path or sqlite://PATH selects SQLite, as --db.path does.").StringVar(&dbURL)
+	cli.Flag("db.path", "SQLite database file (created if missing); the same as --db.url=sqlite://PATH.").Default("data/awardtracker.db").IsSetByUser(&dbPathSet).StringVar(&c.DBPath)
 	cli.Flag("demo", "Seed a demo account with a few thousand QSOs and a generated LoTW report confirming some of them, on a database that lacks it. Never in production: its password is public.").BoolVar(&c.Demo)
 	cli.Flag("cache.ttl", "How long cached statistics and award progress stay valid (0 disables caching).").Default("5m").DurationVar(&c.CacheTTL)
 	cli.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").EnumVar(&c.logLevel, "debug", "info", "warn", "error")
@@ -76,6 +83,10 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	backupCmd := cli.Command("backup", "Write a consistent copy of the database at --db.path to a file (mode 0600), safely while the service runs.")
 	backupCmd.Flag("to", "File to write the backup to; replaced only once the backup is complete.").Required().StringVar(&c.backupTo)
 
+	migrateCmd := cli.Command("migrate-db", "Copy a SQLite database (users with their ids, QSOs, sync states, the token signing key) into a new, empty PostgreSQL database. Stop the service first.")
+	migrateCmd.Flag("from", "SQLite database file to copy (a path or sqlite://PATH).").Required().StringVar(&c.migrateFrom)
+	migrateCmd.Flag("to", "postgres:// URL of the empty database to copy into.").Required().StringVar(&c.migrateTo)
+
 	command, err := cli.Parse(args)
 	if exited >= 0 { // --help or --version printed; nothing to run
 		return nil, errExit{code: exited}
@@ -84,7 +95,16 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	c.command = command
+	if err := c.resolveDB(dbURL, dbPathSet); err != nil {
+		return nil, err
+	}
 	switch {
+	case c.command == "migrate-db" && !postgres.IsURL(c.migrateTo):
+		return nil, fmt.Errorf("migrate-db: --to must be a postgres:// URL, not %s", postgres.Redact(c.migrateTo))
+	case c.DBURL != "" && c.command == "backup":
+		return nil, fmt.Errorf("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
+	case c.DBURL != "" && c.BackupInterval > 0:
+		return nil, fmt.Errorf("--backup.interval copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
 	case c.BackupInterval < 0 || (c.BackupInterval > 0 && c.BackupInterval < time.Second):
 		// Backups are named to the second.
 		return nil, fmt.Errorf("--backup.interval must be 0 (off) or at least 1s")

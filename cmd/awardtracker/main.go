@@ -41,18 +41,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	log := cfg.logger(stderr)
 	switch cfg.command {
 	case "serve":
-		return serve(ctx, cfg, log, stdout, ready)
+		return runServe(ctx, cfg, log, stdout, ready)
 	case "backup":
 		return runBackup(ctx, cfg, log)
+	case "migrate-db":
+		return runMigrateDB(ctx, cfg, log)
 	default: // parseConfig accepts only the commands handled here
 		fmt.Fprintln(stderr, "awardtracker: no code for command", cfg.command)
 		return 2
 	}
 }
 
-// serve is the serve command: it runs the service until ctx is done, then
+// runServe is the serve command: it runs the service until ctx is done, then
 // gives in-flight requests 30 seconds to finish.
-func serve(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer, ready chan<- string) int {
+func runServe(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer, ready chan<- string) int {
 	m := app.New(cfg.Config, log, stdout)
 	if err := m.Run(ctx); err != nil {
 		log.Error("Cannot start", "err", err)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
 )
 
 // TestMain lets a test start the real command as a child process by
@@ -22,7 +24,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // child is the command running as a separate process.

@@ -32,12 +32,12 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/backup"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/importer"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/ratelimit"
 	"github.com/awardtracker/awardtracker/pkg/secret"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
 	"github.com/awardtracker/awardtracker/pkg/syncer"
 )
 
@@ -59,7 +59,10 @@ type Config struct {
 	MaxImportBytes                int64
 	MaxConnections                int
 
+	// The database: PostgreSQL when DBURL (a postgres:// URL) is set,
+	// else the SQLite file DBPath.
 	DBPath string
+	DBURL  string
 	Demo   bool
 	// Scheduled backups: every BackupInterval (0: none) into BackupDir,
 	// keeping the newest BackupKeep.
@@ -105,8 +108,8 @@ type Main struct {
 
 	Registry *prometheus.Registry
 	Tracker  *perf.Tracker
-	DB       *sqlite.DB
-	Users    *sqlite.UserService
+	DB       *gormstore.DB
+	Users    *gormstore.UserService
 	// QSOs is the one writer of QSOs (API, syncer, demo): it invalidates
 	// the caches on every write.
 	QSOs       *cache.QSOService
@@ -157,18 +160,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	)
 
 	m.Tracker = perf.New(m.Registry, perf.Options{})
-	m.DB, err = sqlite.Open(ctx, cfg.DBPath, sqlite.Options{Tracker: m.Tracker, Logger: log, QueryDelay: cfg.QueryDelay})
+	var backupSource backup.Source
+	m.DB, backupSource, err = openDB(ctx, &cfg, gormstore.Options{Tracker: m.Tracker, Logger: log, QueryDelay: cfg.QueryDelay})
 	if err != nil {
 		return err
 	}
 	m.closers = append(m.closers, func(context.Context) error { return m.DB.Close() })
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(m.DB.SQLDB(), "awardtracker"))
 	m.Registry.MustRegister(m.DB.Collector())
-	log.Info("Database open", "path", cfg.DBPath)
+	engine, dbName := cfg.dbName()
+	log.Info("Database open", "engine", engine, "db", dbName)
 
 	if cfg.BackupInterval > 0 {
 		m.Backups, err = backup.New(backup.Options{Dir: cfg.BackupDir, Interval: cfg.BackupInterval, Keep: cfg.BackupKeep,
-			Source: m.DB, Registerer: m.Registry, Logger: log})
+			Source: backupSource, Registerer: m.Registry, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -179,19 +184,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("token signing key: %w", err)
 	}
-	m.Users = sqlite.NewUserService(m.DB)
+	m.Users = gormstore.NewUserService(m.DB)
 	m.Auth, err = auth.NewService(m.Users, key, auth.Options{Registerer: m.Registry, BcryptCost: cfg.BcryptCost, Now: cfg.Now})
 	if err != nil {
 		return err
 	}
-	stored := sqlite.NewQSOService(m.DB)
+	stored := gormstore.NewQSOService(m.DB)
 
 	cm := cache.NewMetrics(m.Registry)
 	m.StatsCache = cache.New[*awardtracker.Stats]("stats", cfg.CacheTTL, cm)
 	m.AwardCache = cache.New[[]awardtracker.AwardProgress]("award", cfg.CacheTTL, cm)
 	m.Caches = cache.NewCaches(m.StatsCache, m.AwardCache)
 	m.QSOs = cache.NewQSOService(stored, m.Caches)
-	m.Stats = cache.NewStatsService(sqlite.NewStatsService(m.DB), m.StatsCache)
+	m.Stats = cache.NewStatsService(gormstore.NewStatsService(m.DB), m.StatsCache)
 	m.Awards = cache.NewAwardService(award.NewService(stored), m.AwardCache)
 
 	if m.Syncer, err = m.newSyncer(); err != nil {
@@ -319,7 +324,7 @@ func (m *Main) newSyncer() (*syncer.Syncer, error) {
 	}
 	return syncer.New(syncer.Options{
 		QSOs:   m.QSOs,
-		States: sqlite.NewSyncStateService(m.DB),
+		States: gormstore.NewSyncStateService(m.DB),
 		// Both clients name this build in their User-Agent, the version
 		// awardtracker_build_info and --version show.
 		LoTW:        lotw.New(lotw.Options{URL: cfg.LoTWURL, Version: version.Version, MaxReportBytes: cfg.LoTWMaxReportBytes}),

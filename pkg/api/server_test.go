@@ -17,8 +17,8 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/api"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/perf"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
 // testServer is the service as internal/app assembles it for production
@@ -28,7 +28,7 @@ import (
 type testServer struct {
 	*api.Server
 	t       testing.TB
-	db      *sqlite.DB
+	db      *gormstore.DB
 	reg     *prometheus.Registry
 	tracker *perf.Tracker
 }

@@ -16,7 +16,7 @@ import (
 // returns. Writing it to a temporary name, syncing and renaming it is the
 // caller's job (package backup).
 func (db *DB) Backup(ctx context.Context, path string) error {
-	return vacuumInto(ctx, db.sql, path)
+	return vacuumInto(ctx, db.SQLDB(), path)
 }
 
 // BackupFile is Backup for a database that another process (a running

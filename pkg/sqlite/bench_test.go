@@ -6,48 +6,22 @@ import (
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/demo"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
+	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 )
 
-// BenchmarkStats measures a stats cache miss: the SQL aggregates for one
-// user, at several log sizes.
+// BenchmarkStats, BenchmarkImport and BenchmarkConfirm are the storage
+// benchmarks package postgres runs too (storetest).
 func BenchmarkStats(b *testing.B) {
-	for _, n := range []int{1_000, 20_000, 100_000} {
-		b.Run(fmt.Sprintf("qsos=%d", n), func(b *testing.B) {
-			ctx := context.Background()
-			db := mustOpen(b)
-			u := mustUser(b, db, "N0CALL")
-			if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
-				demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			s := sqlite.NewStatsService(db)
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := s.Stats(ctx, u.ID); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	storetest.BenchStats(b, func(t testing.TB) *gormstore.DB { return mustOpen(t).DB }, nil)
 }
 
-// BenchmarkImport measures importing a generated log into an empty database.
 func BenchmarkImport(b *testing.B) {
-	ctx := context.Background()
-	const n = 20_000
-	for b.Loop() {
-		b.StopTimer()
-		db := mustOpen(b)
-		u := mustUser(b, db, "N0CALL")
-		b.StartTimer()
-		if _, err := sqlite.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
-			demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+	storetest.BenchImport(b, func(t testing.TB) *gormstore.DB { return mustOpen(t).DB })
+}
+
+func BenchmarkConfirm(b *testing.B) {
+	storetest.BenchConfirm(b, func(t testing.TB) *gormstore.DB { return mustOpen(t).DB })
 }
 
 // BenchmarkSmallWrites measures the single-statement writes (sign-up,
@@ -56,7 +30,7 @@ func BenchmarkSmallWrites(b *testing.B) {
 	ctx := context.Background()
 	db := mustOpen(b)
 	u := mustUser(b, db, "N0CALL")
-	users, states := sqlite.NewUserService(db), sqlite.NewSyncStateService(db)
+	users, states := gormstore.NewUserService(db.DB), gormstore.NewSyncStateService(db.DB)
 	i := 0 // callsigns stay unique across the benchmark's repeated runs
 	b.Run("CreateUser", func(b *testing.B) {
 		for b.Loop() {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/awardtracker/awardtracker/internal/disktest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
+	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -22,7 +24,7 @@ import (
 func TestUserService_CreateUser_DiskFull(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
-	users := sqlite.NewUserService(db)
+	users := gormstore.NewUserService(db.DB)
 	mustUser(t, db, "N0OLD")
 	restore := disktest.Full(t, 0)
 	var created []*awardtracker.User
@@ -65,10 +67,10 @@ func TestWrites_DiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	users, qsos, states := sqlite.NewUserService(db), sqlite.NewQSOService(db), sqlite.NewSyncStateService(db)
+	users, qsos, states := gormstore.NewUserService(db.DB), gormstore.NewQSOService(db.DB), gormstore.NewSyncStateService(db.DB)
 	u := mustUser(t, db, "N0CALL")
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := qsos.ImportQSOs(ctx, u.ID, awardtracker.SourceLog, records(qso("K1AA", t0)), awardtracker.ImportOptions{}); err != nil {
+	if _, err := qsos.ImportQSOs(ctx, u.ID, awardtracker.SourceLog, storetest.Records(storetest.QSO("K1AA", t0)), awardtracker.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := states.PutCredentials(ctx, u.ID, awardtracker.SourceLoTW, []byte("sealed")); err != nil {
@@ -82,7 +84,7 @@ func TestWrites_DiskFull(t *testing.T) {
 	writes := map[string]func() error{
 		"CreateUser": func() error { _, err := users.CreateUser(ctx, "N1NEW", []byte("hash")); return err },
 		"ImportQSOs": func() error {
-			_, err := qsos.ImportQSOs(ctx, u.ID, awardtracker.SourceLoTW, records(qso("K2BB", t0)),
+			_, err := qsos.ImportQSOs(ctx, u.ID, awardtracker.SourceLoTW, storetest.Records(storetest.QSO("K2BB", t0)),
 				awardtracker.ImportOptions{Cursor: &cursor, SyncedAt: now})
 			return err
 		},

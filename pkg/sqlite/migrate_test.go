@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
+	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -59,7 +61,7 @@ func TestMigrate_RecordKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := sqlite.NewQSOService(db)
+	s := gormstore.NewQSOService(db.DB)
 	before, n, err := s.FindQSOs(ctx, 1, awardtracker.QSOFilter{})
 	if err != nil || n != 3 {
 		t.Fatalf("after the upgrade: %d QSOs, %v; want the 3 stored", n, err)
@@ -79,14 +81,14 @@ func TestMigrate_RecordKeys(t *testing.T) {
 		ssb("9A3ST", "2m", t0.Add(time.Hour), "SSB", "USB"),
 		ssb("9A3ST", "2m", t0.Add(time.Hour+4*time.Minute), "FM", ""),
 	}
-	res, err := s.ImportQSOs(ctx, 1, awardtracker.SourceLog, records(ownLog...), awardtracker.ImportOptions{})
+	res, err := s.ImportQSOs(ctx, 1, awardtracker.SourceLog, storetest.Records(ownLog...), awardtracker.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Imported != 2 || res.Updated != 0 || res.Duplicates != 2 {
 		t.Errorf("own log again: got %+v, want the 2 merged-away QSOs imported and 2 duplicates", res)
 	}
-	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLog, records(ownLog...), awardtracker.ImportOptions{})
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLog, storetest.Records(ownLog...), awardtracker.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestMigrate_RecordKeys(t *testing.T) {
 	// LoTW sends its K1ABC record again: the QSO it created.
 	k1abc := awardtracker.QSO{StationCallsign: "N0CALL", Call: "K1ABC", Band: "6m", Mode: "FT8", ModeGroup: awardtracker.ModeGroupData,
 		Start: t0.Add(2 * time.Hour), StartSeconds: true, Grid: "FN42", LoTWConfirmed: true, LoTWConfirmedAt: &confirmedAt}
-	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, records(k1abc), awardtracker.ImportOptions{})
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, storetest.Records(k1abc), awardtracker.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestMigrate_RecordKeys(t *testing.T) {
 	for i := range lotwRecs {
 		lotwRecs[i].LoTWConfirmed, lotwRecs[i].LoTWConfirmedAt = true, &confirmedAt
 	}
-	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, records(lotwRecs...), awardtracker.ImportOptions{})
+	res, err = s.ImportQSOs(ctx, 1, awardtracker.SourceLoTW, storetest.Records(lotwRecs...), awardtracker.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestMigrate_RecordKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	res, err = sqlite.NewQSOService(db2).ImportQSOs(ctx, 1, awardtracker.SourceLog, records(ownLog...), awardtracker.ImportOptions{})
+	res, err = gormstore.NewQSOService(db2.DB).ImportQSOs(ctx, 1, awardtracker.SourceLog, storetest.Records(ownLog...), awardtracker.ImportOptions{})
 	if err != nil || res.Imported != 0 || res.Duplicates != 4 {
 		t.Errorf("after reopening: %+v, %v; want 4 duplicates", res, err)
 	}

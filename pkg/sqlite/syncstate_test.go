@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
@@ -46,7 +47,7 @@ func TestMigrate_ScrubsQuotedSyncErrors(t *testing.T) {
 		return db
 	}
 	db = reopen()
-	states := sqlite.NewSyncStateService(db)
+	states := gormstore.NewSyncStateService(db.DB)
 	st, err := states.SyncState(ctx, u.ID, awardtracker.SourceLoTW)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestMigrate_ScrubsQuotedSyncErrors(t *testing.T) {
 	}
 	db.Close()
 	db = reopen()
-	if st, _ := sqlite.NewSyncStateService(db).SyncState(ctx, u.ID, awardtracker.SourceLoTW); st.LastError != safe {
+	if st, _ := gormstore.NewSyncStateService(db.DB).SyncState(ctx, u.ID, awardtracker.SourceLoTW); st.LastError != safe {
 		t.Fatalf("last_error %q after a restart, want %q kept", st.LastError, safe)
 	}
 }
@@ -75,7 +76,7 @@ func TestMigrate_ScrubsQuotedSyncErrors(t *testing.T) {
 func TestSyncStateService_DeleteCredentials(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
-	states := sqlite.NewSyncStateService(db)
+	states := gormstore.NewSyncStateService(db.DB)
 	u := mustUser(t, db, "N0CALL")
 	t.Run("NeverStored", func(t *testing.T) {
 		if err := states.DeleteCredentials(ctx, u.ID, awardtracker.SourceLoTW); err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package gormstore
 
 import (
 	"context"
@@ -12,10 +12,11 @@ import (
 // awardtracker.QSOService.
 //
 // It runs one SELECT and reads its rows one at a time: SQLite produces them
-// as they are stepped, so memory stays at one row however large the log,
-// and the statement is one read transaction, so the export is a consistent
-// snapshot even while imports commit (WAL readers see the database as of
-// their first read). The statement holds a pooled connection until the
+// as they are stepped, and pgx reads PostgreSQL's as they arrive, so memory
+// stays at a few rows however large the log. One statement sees one
+// snapshot on both engines (SQLite's WAL readers see the database as of
+// their first read; PostgreSQL's statement snapshot), so the export is
+// consistent even while imports commit. The statement holds a pooled connection until the
 // loop ends: callers should write to something fast (the API spools to a
 // temporary file), not to a slow client.
 func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracker.ExportFilter) iter.Seq2[awardtracker.QSO, error] {
@@ -44,14 +45,14 @@ func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracke
 		}
 		rows, err := q.Select(exportColumns).Order("start ASC, id ASC").Rows()
 		if err != nil {
-			yield(awardtracker.QSO{}, formatError(err))
+			yield(awardtracker.QSO{}, s.db.formatError(err))
 			return
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var r qsoRow
 			if err := rows.Scan(exportDest(&r)...); err != nil {
-				yield(awardtracker.QSO{}, formatError(err))
+				yield(awardtracker.QSO{}, s.db.formatError(err))
 				return
 			}
 			if !yield(r.qso(), nil) {
@@ -59,7 +60,7 @@ func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracke
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(awardtracker.QSO{}, formatError(err))
+			yield(awardtracker.QSO{}, s.db.formatError(err))
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sqlite
+package gormstore
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func (s *SyncStateService) SyncState(ctx context.Context, userID int64, src awar
 	var row syncStateRow
 	err := s.db.conn(ctx, "sync_state_get").Where("user_id = ? AND source = ?", userID, string(src)).Take(&row).Error
 	if err != nil {
-		return nil, formatError(err)
+		return nil, s.db.formatError(err)
 	}
 	return row.state(), nil
 }
@@ -40,7 +40,7 @@ func (s *SyncStateService) PutCredentials(ctx context.Context, userID int64, src
 			}),
 		}).Create(&row).Error
 	})
-	return formatError(err)
+	return s.db.formatError(err)
 }
 
 // DeleteCredentials forgets the sealed credentials of src, so that the
@@ -55,7 +55,7 @@ func (s *SyncStateService) DeleteCredentials(ctx context.Context, userID int64, 
 				"credentials": nil, "credentials_invalid": false, "next_attempt": nil, "updated_at": s.db.now(),
 			}).Error
 	})
-	return formatError(err)
+	return s.db.formatError(err)
 }
 
 // UpdateSyncState saves the bookkeeping fields; the cursor and LastSuccess
@@ -77,7 +77,7 @@ func (s *SyncStateService) UpdateSyncState(ctx context.Context, st *awardtracker
 		return res.Error
 	})
 	if err != nil {
-		return formatError(err)
+		return s.db.formatError(err)
 	}
 	if updated == 0 {
 		return awardtracker.Errorf(awardtracker.ENOTFOUND, "no %s credentials stored", st.Source)
@@ -92,7 +92,7 @@ func (s *SyncStateService) SyncStates(ctx context.Context, src awardtracker.Sour
 		Where("source = ? AND credentials_invalid = ? AND credentials IS NOT NULL", string(src), false).
 		Order("user_id").Find(&rows).Error
 	if err != nil {
-		return nil, formatError(err)
+		return nil, s.db.formatError(err)
 	}
 	out := make([]awardtracker.SyncState, len(rows))
 	for i := range rows {
@@ -121,14 +121,14 @@ const scrubQuotedSyncErrorsStep = "migration_scrub_quoted_sync_errors"
 // messages held, so everything from the first quote on is cut off; what
 // remains says which upstream failed and how. A settings row marks the step
 // done, so that the safe quotes written since (package redact) are kept.
-func scrubQuotedSyncErrors(tx *gorm.DB) error {
+func (db *DB) scrubQuotedSyncErrors(tx *gorm.DB) error {
 	res := tx.Exec("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
 		scrubQuotedSyncErrorsStep, []byte("done"))
 	if res.Error != nil || res.RowsAffected == 0 {
 		return res.Error // failed, or done before
 	}
 	return tx.Exec(`UPDATE sync_states
-		SET last_error = rtrim(substr(last_error, 1, instr(last_error, '"') - 1), ' :') || ` +
+		SET last_error = rtrim(substr(last_error, 1, ` + db.dialect.StrPos + `(last_error, '"') - 1), ' :') || ` +
 		`' (the quoted answer was removed when the database was upgraded)'
-		WHERE instr(last_error, '"') > 0`).Error
+		WHERE ` + db.dialect.StrPos + `(last_error, '"') > 0`).Error
 }

@@ -1,4 +1,4 @@
-package sqlite
+package gormstore
 
 import (
 	"context"
@@ -71,7 +71,7 @@ func registerCallbacks(g *gorm.DB, t *perf.Tracker, delay time.Duration) error {
 
 // errNoTransaction is what a create, update or delete outside DB.write
 // fails with.
-var errNoTransaction = errors.New("sqlite: write outside a transaction (use DB.write)")
+var errNoTransaction = errors.New("gormstore: write outside a transaction (use DB.write)")
 
 // requireTransactions makes every GORM create, update and delete fail
 // unless it runs in a transaction, that is inside DB.write: outside one, a

@@ -1,4 +1,4 @@
-package sqlite
+package gormstore
 
 import (
 	"context"
@@ -91,15 +91,15 @@ func (settingRow) TableName() string { return "settings" }
 func (db *DB) migrate(ctx context.Context) error {
 	conn := db.conn(ctx, "migrate")
 	if err := conn.AutoMigrate(&userRow{}, &qsoRow{}, &syncStateRow{}, &settingRow{}); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+		return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
 	}
 	// Step 1: the first schema's band index is covered by the band/mode one.
 	if err := conn.Exec("DROP INDEX IF EXISTS idx_qsos_user_band").Error; err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+		return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
 	}
 	// Step 2: sync errors that may quote a password (syncstate.go).
-	if err := conn.Transaction(scrubQuotedSyncErrors); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+	if err := conn.Transaction(db.scrubQuotedSyncErrors); err != nil {
+		return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
 	}
 	// Step 3: QSOs stored before record keys were kept get the key of the
 	// record that created them, so that importing that record again is a
@@ -108,7 +108,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// their own (see the README). Done once, marked in settings, in one
 	// transaction with its mark.
 	if err := conn.Transaction(backfillRecordKeys); err != nil {
-		return fmt.Errorf("sqlite: migrate: record keys: %w", err)
+		return fmt.Errorf("%s: migrate: record keys: %w", db.dialect.Name, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package gormstore
 
 import (
 	"context"
@@ -21,10 +21,10 @@ func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 func (s *UserService) CreateUser(ctx context.Context, callsign string, passwordHash []byte) (*awardtracker.User, error) {
 	row := userRow{Callsign: strings.ToUpper(callsign), PasswordHash: passwordHash, CreatedAt: s.db.now()}
 	if err := s.db.write(ctx, "user_create", func(tx *gorm.DB) error { return tx.Create(&row).Error }); err != nil {
-		if awardtracker.ErrorCode(formatError(err)) == awardtracker.ECONFLICT {
+		if awardtracker.ErrorCode(s.db.formatError(err)) == awardtracker.ECONFLICT {
 			return nil, awardtracker.Errorf(awardtracker.ECONFLICT, "callsign %s is already registered", row.Callsign)
 		}
-		return nil, formatError(err)
+		return nil, s.db.formatError(err)
 	}
 	return row.user(), nil
 }
@@ -33,7 +33,7 @@ func (s *UserService) CreateUser(ctx context.Context, callsign string, passwordH
 func (s *UserService) FindUserByCallsign(ctx context.Context, callsign string) (*awardtracker.User, []byte, error) {
 	var row userRow
 	if err := s.db.conn(ctx, "user_find").Where("callsign = ?", strings.ToUpper(callsign)).Take(&row).Error; err != nil {
-		return nil, nil, formatError(err)
+		return nil, nil, s.db.formatError(err)
 	}
 	return row.user(), row.PasswordHash, nil
 }
@@ -42,7 +42,7 @@ func (s *UserService) FindUserByCallsign(ctx context.Context, callsign string) (
 func (s *UserService) FindUserByID(ctx context.Context, id int64) (*awardtracker.User, error) {
 	var row userRow
 	if err := s.db.conn(ctx, "user_find").Where("id = ?", id).Take(&row).Error; err != nil {
-		return nil, formatError(err)
+		return nil, s.db.formatError(err)
 	}
 	return row.user(), nil
 }

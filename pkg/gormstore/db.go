@@ -1,0 +1,332 @@
+// Package gormstore stores users, QSOs and sync state through GORM. It is
+// the one implementation of the storage interfaces of package awardtracker,
+// shared by the two engines: package sqlite (the embedded default) and
+// package postgres (a fleet's shared database) open a connection, describe
+// their engine in a Dialect and hand both to New.
+//
+// Why one package for both engines rather than a copy in each: the import's
+// matching (package match), its batched reads and writes, the statistics, the
+// query-timing callbacks and the awardtracker_db_* metrics must behave alike
+// on both, and two copies would drift. What differs is small and named in
+// Dialect: bound-value markers, error translation, an index hint, the
+// single-writer queue SQLite needs and the per-user lock PostgreSQL needs.
+//
+// GORM never leaves the package: callers see domain types and domain errors
+// only.
+package gormstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+)
+
+// Dialect is what differs between the engines.
+type Dialect struct {
+	// Name prefixes errors: "sqlite", "postgres".
+	Name string
+	// Numbered says bound values are $1, $2... (PostgreSQL) rather than ?
+	// in the statements this package builds itself (bulk.go). PostgreSQL
+	// also types a bare parameter in a VALUES list as text, so numbered
+	// markers carry a cast.
+	Numbered bool
+	// IndexHints says the engine takes SQLite's INDEXED BY.
+	IndexHints bool
+	// StrPos is the function giving a substring's 1-based position
+	// (SQLite instr, PostgreSQL strpos), for a migration step.
+	StrPos string
+	// ChangesSQL answers, inside a transaction, a number that differs
+	// after the transaction wrote a row from before (see DB.writeLocked).
+	ChangesSQL string
+	// SingleWriter queues writes in the process: SQLite has one write
+	// lock, and writers queued here in order (with their contexts) do not
+	// spin on its busy timeout. PostgreSQL writes concurrently.
+	SingleWriter bool
+	// LockUserSQL, if set, runs first in every import, with the user id:
+	// it serialises the imports of one user across processes (PostgreSQL
+	// advisory lock), since matching reads the user's QSOs and then writes
+	// and two imports interleaved would both see a record as new. SQLite
+	// needs none: its write lock already admits one import at a time.
+	LockUserSQL string
+	// AfterCopySQL runs at the end of Copy on the target, for rows
+	// inserted with their ids: PostgreSQL's sequences must continue after
+	// them (SQLite's AUTOINCREMENT follows the largest id by itself).
+	AfterCopySQL []string
+	// TranslateError returns the domain error for a driver error whose
+	// meaning it knows, nil for any other.
+	TranslateError func(error) error
+	// StorageFailure returns the reason (one of FailureReasons) a write
+	// failed when the storage, not the request, is to blame, and whether
+	// the database cannot take writes now; "" for any other error.
+	StorageFailure func(error) (reason string, unwritable bool)
+	// Check, if set, runs before every write and in Ping; an error refuses
+	// the write (SQLite: the database file was deleted or replaced).
+	Check func() error
+}
+
+// Options configure New.
+type Options struct {
+	// Tracker times every query; nil disables tracking.
+	Tracker *perf.Tracker
+	// Logger receives slow-query and error logs; nil discards them.
+	Logger *slog.Logger
+	// QueryDelay is added to every query. Test-only: it lets end-to-end tests
+	// drive the slow-query alerts with real queries.
+	QueryDelay time.Duration
+	// Now is the clock (default time.Now); tests inject one.
+	Now func() time.Time
+}
+
+// DB is an open database.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect Dialect
+	log     *slog.Logger
+	now     func() time.Time
+	// tracker times the statements that bypass GORM's callbacks (bulk).
+	tracker *perf.Tracker
+	// writer admits one writing statement or transaction at a time when
+	// the dialect is a SingleWriter; nil otherwise.
+	writer chan struct{}
+	// health remembers whether the last write failed for want of storage.
+	health writeHealth
+	// The bulk statements of a full batch, built once.
+	insertFull, mergeFull string
+}
+
+// New sets up g (opened by the engine's package without PrepareStmt and
+// with SkipDefaultTransaction) and runs the schema migrations. On error g
+// is left open: the caller closes it.
+func New(ctx context.Context, g *gorm.DB, d Dialect, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	db := &DB{gorm: g, sql: sqlDB, dialect: d, log: opts.Logger, tracker: opts.Tracker,
+		now: func() time.Time { return opts.Now().UTC() }, health: writeHealth{reason: d.StorageFailure}}
+	if d.SingleWriter {
+		db.writer = make(chan struct{}, 1)
+	}
+	db.insertFull, db.mergeFull = db.insertStatement(insertBatch), db.mergeUpdate(insertBatch)
+	if err := requireTransactions(g); err != nil {
+		return nil, err
+	}
+	if err := registerCallbacks(g, opts.Tracker, opts.QueryDelay); err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQLDB exposes the connection pool for its statistics (go_sql_* metrics)
+// and for engine-specific work (SQLite's backup).
+func (db *DB) SQLDB() *sql.DB { return db.sql }
+
+// Ping checks the engine's own condition (SQLite: the file is the one
+// opened), that the last write did not fail for want of storage (disk full,
+// I/O error, read-only), and that the database answers a query.
+//
+// After a failed write, Ping tries a one-row write itself (at most once per
+// probeInterval, and only when no other write is running), so that health
+// and readiness recover when space returns even if no client writes: a
+// readiness probe that failed until the next write could keep the service
+// out of rotation for ever.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	if err := db.health.failure(); err != nil {
+		if db.health.probeDue(db.now()) {
+			db.probeWrite(ctx)
+		}
+		if err := db.health.failure(); err != nil {
+			return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "the last database write failed", err)
+		}
+	}
+	var one int
+	if err := db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unreachable", err)
+	}
+	return nil
+}
+
+func (db *DB) check() error {
+	if db.dialect.Check == nil {
+		return nil
+	}
+	return db.dialect.Check()
+}
+
+// probeWrite writes one settings row if no other write is running; its
+// outcome is recorded like any write's.
+func (db *DB) probeWrite(ctx context.Context) {
+	if db.writer != nil {
+		select {
+		case db.writer <- struct{}{}:
+		default:
+			return // a running write will record its own outcome
+		}
+		defer func() { <-db.writer }()
+	}
+	// New random bytes each time: SQLite skips rewriting a row whose
+	// content is unchanged, and a commit with nothing to write proves nothing.
+	value := make([]byte, 16)
+	_, _ = rand.Read(value)
+	_ = db.writeLocked(ctx, "write_probe", func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO settings (name, value) VALUES ('write_probe', ?) "+
+			"ON CONFLICT(name) DO UPDATE SET value = excluded.value", value).Error
+	})
+}
+
+// Secret returns the named server secret, creating a random one of n bytes
+// the first time, so that secrets (the token signing key) survive restarts.
+func (db *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	var s settingRow
+	err := db.conn(ctx, "setting_get").Where("name = ?", name).Take(&s).Error
+	if err == nil {
+		return s.Value, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, db.formatError(err)
+	}
+	s = settingRow{Name: name, Value: make([]byte, n)}
+	if _, err := rand.Read(s.Value); err != nil {
+		return nil, err
+	}
+	// Another process may have raced us: keep whichever was stored first.
+	if err := db.PutSecret(ctx, name, s.Value, false); err != nil {
+		return nil, err
+	}
+	if err := db.conn(ctx, "setting_get").Where("name = ?", name).Take(&s).Error; err != nil {
+		return nil, db.formatError(err)
+	}
+	return s.Value, nil
+}
+
+// PutSecret stores a server secret: replacing one already stored only when
+// replace is set (migrate-db copies the token signing key with it).
+func (db *DB) PutSecret(ctx context.Context, name string, value []byte, replace bool) error {
+	conflict := "DO NOTHING"
+	if replace {
+		conflict = "DO UPDATE SET value = excluded.value"
+	}
+	return db.formatError(db.write(ctx, "setting_put", func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) "+conflict, name, value).Error
+	}))
+}
+
+// write runs fn, whose statements are tracked as name, inside one explicit
+// transaction (as the only writer, for a SingleWriter engine), and records
+// the outcome for Ping and the write metrics.
+//
+// Why always a transaction: outside one, SQLite commits each statement
+// implicitly when it finishes. For GORM's INSERT ... RETURNING (every
+// Create) that happens when the rows are closed, and go-sqlite3's statement
+// cache (_stmt_cache_size) then resets the statement for reuse and drops
+// the error: with the disk full, a sign-up was answered 201 for a user
+// never stored. An explicit COMMIT is a statement of its own whose error
+// always comes back (and go-sqlite3 rolls back after a failed one). It costs
+// a BEGIN and a COMMIT per write (measured in docs/performance.md); the
+// statement cache stays for the imports' speed.
+func (db *DB) write(ctx context.Context, name string, fn func(*gorm.DB) error) error {
+	if db.writer != nil {
+		select {
+		case db.writer <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-db.writer }()
+	}
+	return db.writeLocked(ctx, name, fn)
+}
+
+// writeLocked is write for a caller that holds db.writer (if any).
+func (db *DB) writeLocked(ctx context.Context, name string, fn func(*gorm.DB) error) error {
+	// SQLite would go on writing to a deleted or replaced file, and every
+	// write would be lost when the process restarts: refuse instead.
+	if err := db.check(); err != nil {
+		db.health.record(err)
+		return err
+	}
+	// After a failed write, only a write that changed rows clears the
+	// failure: a commit with nothing to write (a DELETE that matched
+	// nothing) succeeds on a full disk too.
+	failed := db.health.failure() != nil
+	changed := !failed
+	err := db.conn(ctx, name).Transaction(func(tx *gorm.DB) error {
+		var before, after int64
+		if failed {
+			if err := tx.Raw(db.dialect.ChangesSQL).Scan(&before).Error; err != nil {
+				return err
+			}
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if failed {
+			if err := tx.Raw(db.dialect.ChangesSQL).Scan(&after).Error; err != nil {
+				return err
+			}
+			changed = after != before
+		}
+		return nil
+	})
+	if err != nil || changed {
+		db.health.record(err)
+	}
+	return err
+}
+
+// conn returns a session bound to ctx whose queries are tracked as name.
+func (db *DB) conn(ctx context.Context, name string) *gorm.DB {
+	return db.gorm.WithContext(perf.WithQuery(ctx, name))
+}
+
+// formatError turns driver errors into domain errors where their meaning is
+// known; anything else stays an internal error carrying the cause.
+func (db *DB) formatError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *awardtracker.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return awardtracker.WrapError(awardtracker.ENOTFOUND, "not found", err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if db.dialect.TranslateError != nil {
+		if de := db.dialect.TranslateError(err); de != nil {
+			return de
+		}
+	}
+	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "database is closed") {
+		return awardtracker.WrapError(awardtracker.EUNAVAILABLE, "database unavailable", err)
+	}
+	return awardtracker.WrapError(awardtracker.EINTERNAL, "database error", err)
+}

@@ -1,0 +1,191 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
+	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
+	"github.com/awardtracker/awardtracker/pkg/perf"
+	"github.com/awardtracker/awardtracker/pkg/postgres"
+	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// mustOpen opens a fresh database on the test package's cluster.
+func mustOpen(t testing.TB) *gormstore.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t),
+		postgres.Options{Options: gormstore.Options{Tracker: perf.New(prometheus.NewRegistry(), perf.Options{})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestStorage runs the storage conformance suite on PostgreSQL.
+func TestStorage(t *testing.T) { storetest.Run(t, mustOpen) }
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://app:s3cret@db.example:5432/awardtracker?sslmode=require", "postgres://app:xxxxx@db.example:5432/awardtracker?sslmode=require"},
+		{"postgres://app@db/awardtracker?password=s3cret", "postgres://app@db/awardtracker?password=xxxxx"},
+		{"postgresql://db/awardtracker", "postgresql://db/awardtracker"},
+		{"postgres://app:s3cret@db:bad port/x?password=s3cret", "postgres://xxxxx@db:bad port/x?password=xxxxx"},
+	} {
+		if got := postgres.Redact(tc.in); got != tc.want || strings.Contains(got, "s3cret") {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestOpen_NoPasswordInErrors: a database that cannot be reached fails
+// Open with an error that names the URL without its password.
+func TestOpen_NoPasswordInErrors(t *testing.T) {
+	// A port nothing listens on: the listener is closed before Open.
+	for _, dsn := range []string{
+		"postgres://app:s3cret-pw@127.0.0.1:1/awardtracker?sslmode=disable&connect_timeout=5",
+		"postgres://app@127.0.0.1:1/awardtracker?sslmode=disable&connect_timeout=5&password=s3cret-pw",
+	} {
+		_, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", postgres.Redact(dsn))
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("error shows the password: %v", err)
+		}
+		if !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("error does not say which database: %v", err)
+		}
+	}
+}
+
+// TestOpen_Reopen: the schema and the server secrets survive a restart;
+// migrating an up-to-date database again changes nothing.
+func TestOpen_Reopen(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := db.Secret(ctx, "k", 32)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("Secret = %x, %v", k1, err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+		t.Errorf("Ping after close: %v, want unavailable", err)
+	}
+	db, err = postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if k2, _ := db.Secret(ctx, "k", 32); string(k2) != string(k1) {
+		t.Error("secret changed across restarts")
+	}
+}
+
+// TestWrites_ReadOnly: a database that refuses writes (a standby, or
+// default_transaction_read_only) makes writes fail as unavailable, counts
+// them as read_only, and turns awardtracker_db_up and _writable to 0;
+// once it takes writes again, Ping's own probe write brings both back
+// without a client writing.
+func TestWrites_ReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db, err := postgres.Open(ctx, dsn, postgres.Options{Options: gormstore.Options{Now: func() time.Time { return now }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	users := gormstore.NewUserService(db)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	readOnly := func(on bool) {
+		t.Helper()
+		// For the database's sessions from now on; the pool's open
+		// connections are closed so that new ones pick it up.
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf("ALTER DATABASE %s SET default_transaction_read_only = %v",
+			strings.TrimPrefix(mustParse(t, dsn).Path, "/"), on)); err != nil {
+			t.Fatal(err)
+		}
+		db.SQLDB().SetMaxIdleConns(0)
+		db.SQLDB().SetMaxIdleConns(16)
+	}
+	readOnly(true)
+	_, err = users.CreateUser(ctx, "N0RO", []byte("h"))
+	if awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+		t.Fatalf("CreateUser on a read-only database: got %v, want unavailable", err)
+	}
+	m := dbMetrics(t, db)
+	if m["awardtracker_db_writable"] != 0 || m["awardtracker_db_up"] != 0 || m["awardtracker_db_write_failures_total{read_only}"] < 1 {
+		t.Errorf("got writable %v, up %v, read_only failures %v; want 0, 0, at least 1", m["awardtracker_db_writable"],
+			m["awardtracker_db_up"], m["awardtracker_db_write_failures_total{read_only}"])
+	}
+	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+		t.Errorf("Ping: got %v, want unavailable", err)
+	}
+	readOnly(false)
+	now = now.Add(2 * time.Second) // past the probe interval
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping once writes work again: %v", err)
+	}
+	if m := dbMetrics(t, db); m["awardtracker_db_writable"] != 1 || m["awardtracker_db_up"] != 1 {
+		t.Errorf("got writable %v, up %v; want 1, 1", m["awardtracker_db_writable"], m["awardtracker_db_up"])
+	}
+	if _, err := users.CreateUser(ctx, "N0RO", []byte("h")); err != nil {
+		t.Errorf("CreateUser once writes work again: %v", err)
+	}
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// dbMetrics gathers the database collector: value by metric name, and by
+// name{reason} for the write failures.
+func dbMetrics(t *testing.T, db *gormstore.DB) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(db.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetValue() + "}"
+			}
+			out[name] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return out
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs Debian's postgresql package when no PostgreSQL server binaries are
+# present, for the storage tests on PostgreSQL (pkg/postgres/pgtest starts a
+# throwaway cluster from them). Skipped when AWARDTRACKER_TEST_POSTGRES_URL
+# names a server of one's own. Only Debian's archive is used.
+set -euo pipefail
+
+if [ -n "${AWARDTRACKER_TEST_POSTGRES_URL:-}" ]; then
+	echo ">> using the PostgreSQL at \$AWARDTRACKER_TEST_POSTGRES_URL"
+	exit 0
+fi
+if compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || command -v pg_ctl >/dev/null 2>&1; then
+	echo ">> postgresql present"
+	exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo ">> no postgresql and no apt-get: install PostgreSQL's server binaries, or set AWARDTRACKER_TEST_POSTGRES_URL" >&2
+	exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo ">> installing postgresql from Debian's packages"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
