@@ -101,7 +101,7 @@ fuzz:
 
 .PHONY: dashboards
 dashboards:
-	@echo ">> generating dashboards/ from cmd/dashgen"
+	@echo ">> generating alerts/*.yml and dashboards/ from cmd/dashgen"
 	$(GO) run ./cmd/dashgen
 
 .PHONY: clean

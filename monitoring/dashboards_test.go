@@ -289,7 +289,7 @@ func checkExpr(t *testing.T, where, expr string, records map[string]bool) {
 }
 
 func TestSeriesSelectors(t *testing.T) {
-	got := seriesSelectors(`sum by (url) (rate(awardtracker_http_requests_total{job=~"$job", code=~"5.."}[$__rate_interval])) / ignoring (le) up offset 1d and time() - process_start_time_seconds`)
+	got := seriesSelectors(`sum by (route) (rate(awardtracker_http_requests_total{job=~"$job", code=~"5.."}[$__rate_interval])) / ignoring (le) up offset 1d and time() - process_start_time_seconds`)
 	want := map[string][]string{
 		"awardtracker_http_requests_total": {`{job=~"$job", code=~"5.."}`},
 		"up":                               {""},

@@ -131,7 +131,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	for _, rec := range []string{
-		"instance_url:awardtracker_http_requests:rate5m",
+		"instance_route:awardtracker_http_requests:rate5m",
 		"instance_query:awardtracker_db_queries:rate5m",
 		"instance_cache:awardtracker_cache_hits:rate5m",
 		"instance:awardtracker_http_api_slo_requests:rate5m",

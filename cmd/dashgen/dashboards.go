@@ -5,27 +5,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/grafana/grafana-foundation-sdk/go/cog"
-	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
-	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
-	"github.com/grafana/grafana-foundation-sdk/go/stat"
-	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
 
-// sel is the matcher every query carries, so that the job and instance
-// variables filter every panel.
-const sel = `job=~"$job", instance=~"$instance"`
-
-// datasource is the dashboard's datasource variable; the provisioned
-// datasource (dashboards/provisioning/datasources) has uid "prometheus".
-var datasource = dashboard.DataSourceRef{Type: ptr("prometheus"), Uid: ptr("${datasource}")}
-
-// render builds every dashboard and returns its JSON by file name.
-func render() (map[string][]byte, error) {
+// renderDashboards builds every dashboard and returns its JSON by file
+// name.
+func renderDashboards(c config) (map[string][]byte, error) {
 	files := make(map[string][]byte)
-	for _, build := range []func() *board{overview, queries, cache, sync} {
-		b := build()
+	for _, build := range []func(config) *board{overview, queries, cache, sync} {
+		b := build(c)
 		d, err := b.Build()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.uid, err)
@@ -39,7 +27,7 @@ func render() (map[string][]byte, error) {
 	return files, nil
 }
 
-func overview() *board {
+func overview(c config) *board {
 	b := newBoard("awardtracker-overview", "awardtracker / Overview",
 		"Is awardtracker up, how busy is it, how often does it fail and how fast does it answer, by route.")
 
@@ -72,8 +60,9 @@ func overview() *board {
 		targets: []target{{expr: `sum(rate(awardtracker_http_requests_total{` + sel + `}[$__rate_interval]))`, legend: "requests"}},
 	})
 	b.stat(panel{
-		title: "API 5xx share", unit: "percentunit", span: 4, threshold: ptr(0.05),
-		desc:    "Share of API requests (every /api/ route but the health check) answered with 5xx over 5 minutes. Above 5 % for 10 minutes, with at least 20 requests, fires AwardtrackerHighErrorRate.",
+		title: "API 5xx share", unit: "percentunit", span: 4, threshold: ptr(c.errorShareMax),
+		desc: "Share of API requests (every /api/ route but the health check) answered with 5xx over 5 minutes. Above " + pct(c.errorShareMax) +
+			fmt.Sprintf(" for 10 minutes, with at least %d requests, fires AwardtrackerHighErrorRate.", c.errorMinRequests),
 		targets: []target{{expr: `instance:awardtracker_http_api_request_errors_per_requests:ratio_rate5m{` + sel + `}`, legend: "{{instance}}"}},
 	})
 
@@ -81,7 +70,7 @@ func overview() *board {
 	b.timeseries(panel{
 		title: "Requests by route", unit: "reqps", span: 8,
 		desc:    "Requests per second by route template; paths that match no route share \"unmatched\".",
-		targets: []target{{expr: `sum by (url) (rate(awardtracker_http_requests_total{` + sel + `}[$__rate_interval]))`, legend: "{{url}}"}},
+		targets: []target{{expr: `sum by (route) (rate(awardtracker_http_requests_total{` + sel + `}[$__rate_interval]))`, legend: "{{route}}"}},
 	})
 	b.timeseries(panel{
 		title: "Responses by status code", unit: "reqps", span: 8,
@@ -89,9 +78,9 @@ func overview() *board {
 		targets: []target{{expr: `sum by (code) (rate(awardtracker_http_requests_total{` + sel + `}[$__rate_interval]))`, legend: "{{code}}"}},
 	})
 	b.timeseries(panel{
-		title: "5xx share by route", unit: "percentunit", span: 8, min: ptr(0.0), threshold: ptr(0.05),
+		title: "5xx share by route", unit: "percentunit", span: 8, min: ptr(0.0), threshold: ptr(c.errorShareMax),
 		desc:    "Share of each route's requests answered with 5xx over 5 minutes (recording rule; 0 while a route has served no 5xx).",
-		targets: []target{{expr: `instance_url:awardtracker_http_request_errors_per_requests:ratio_rate5m{` + sel + `}`, legend: "{{url}} {{instance}}"}},
+		targets: []target{{expr: `instance_route:awardtracker_http_request_errors_per_requests:ratio_rate5m{` + sel + `}`, legend: "{{route}} {{instance}}"}},
 	})
 
 	b.row("Latency")
@@ -99,25 +88,10 @@ func overview() *board {
 		b.timeseries(panel{
 			title: q.name + " latency by route", unit: "s", span: 8,
 			desc:    q.name + " of the request duration by route over 5 minutes, interpolated from the classic histogram buckets (recording rule).",
-			targets: []target{{expr: `instance_url_quantile:awardtracker_http_request_duration_seconds:histogram_quantile_rate5m{` + sel + `, quantile="` + q.value + `"}`, legend: "{{url}}"}},
+			targets: []target{{expr: `instance_route_quantile:awardtracker_http_request_duration_seconds:histogram_quantile_rate5m{` + sel + `, quantile="` + q.value + `"}`, legend: "{{route}}"}},
 		})
 	}
-	slo := sel + `, slo="awardtracker-api-latency"`
-	b.timeseries(panel{
-		title: "Latency SLO burn rate", unit: "short", span: 16, min: ptr(0.0), threshold: ptr(1.0),
-		desc: "How fast the API spends its latency error budget: the share of API requests (health check, ADIF import and export left out) slower than 250 ms, divided by the 1 % that the SLO (99 % within 250 ms over 30 days) allows. 1 spends the budget in exactly 30 days; AwardtrackerLatencyBudgetBurn pages at 14.4 (1h and 5m) or 6 (6h and 30m) and makes a ticket at 3 (1d and 2h) or 1 (3d and 6h).",
-		targets: []target{
-			{expr: `slo:sli_error:ratio_rate5m{` + slo + `} / 0.01`, legend: "5m {{instance}}"},
-			{expr: `slo:sli_error:ratio_rate1h{` + slo + `} / 0.01`, legend: "1h {{instance}}"},
-			{expr: `slo:sli_error:ratio_rate6h{` + slo + `} / 0.01`, legend: "6h {{instance}}"},
-			{expr: `slo:sli_error:ratio_rate3d{` + slo + `} / 0.01`, legend: "3d {{instance}}"},
-		},
-	})
-	b.stat(panel{
-		title: "Latency error budget left (30 days)", unit: "percentunit", span: 8, threshold: ptr(0.0), lowIsBad: true,
-		desc:    "Share of the 30-day latency error budget not yet spent: 1 minus the average share of slow API requests over 30 days divided by 1 %. Negative once the SLO is missed.",
-		targets: []target{{expr: `1 - slo:sli_error:ratio_rate30d{` + slo + `} / 0.01`, legend: "{{instance}}"}},
-	})
+	b.sloPanels(c.slo)
 
 	b.row("Process")
 	b.timeseries(panel{
@@ -138,9 +112,10 @@ func overview() *board {
 	return b
 }
 
-func queries() *board {
+func queries(c config) *board {
+	slow, critical := ms(c.slowQuery), ms(c.criticalQuery)
 	b := newBoard("awardtracker-queries", "awardtracker / Queries",
-		"Database query latency by query name from the awardtracker_db_query_duration_seconds histogram: percentiles, slow (over 100 ms) and critical (over 500 ms) executions, and the day-over-day P95 comparison.")
+		"Database query latency by query name from the awardtracker_db_query_duration_seconds histogram: percentiles, slow (over "+slow+") and critical (over "+critical+") executions, and the day-over-day P95 comparison.")
 	b.variable(dashboard.NewQueryVariableBuilder("query").
 		Label("query").
 		Description("Query names as the service tracks them (qso_stats, award_facts, ...).").
@@ -160,18 +135,19 @@ func queries() *board {
 	})
 	b.timeseries(panel{
 		title: "Slow and critical executions", unit: "ops", span: 8, min: ptr(0.0),
-		desc: "Executions per second that took over 100 ms (slow) and over 500 ms (critical), over 5 minutes. Both thresholds are bucket boundaries, so the counts are exact (recording rules).",
+		desc: "Executions per second that took over " + slow + " (slow) and over " + critical + " (critical), over 5 minutes. Both thresholds are bucket boundaries, so the counts are exact (recording rules).",
 		targets: []target{
-			{expr: `instance_query:awardtracker_db_slow_queries:rate5m{` + qsel + `}`, legend: "{{query}} > 100 ms"},
-			{expr: `instance_query:awardtracker_db_critical_queries:rate5m{` + qsel + `}`, legend: "{{query}} > 500 ms"},
+			{expr: `instance_query:awardtracker_db_slow_queries:rate5m{` + qsel + `}`, legend: "{{query}} > " + slow},
+			{expr: `instance_query:awardtracker_db_critical_queries:rate5m{` + qsel + `}`, legend: "{{query}} > " + critical},
 		},
 	})
 	b.timeseries(panel{
-		title: "Share of slow and critical executions", unit: "percentunit", span: 8, min: ptr(0.0), threshold: ptr(0.05),
-		desc: "Share of each query's executions over 100 ms and over 500 ms, over 5 minutes. Above 5 % (the P95 is past the threshold), with at least 3 such executions, fires AwardtrackerSlowQueries after 10 minutes and AwardtrackerCriticalQueries after 3.",
+		title: "Share of slow and critical executions", unit: "percentunit", span: 8, min: ptr(0.0), threshold: ptr(c.queryShareMax),
+		desc: "Share of each query's executions over " + slow + " and over " + critical + ", over 5 minutes. Above " + pct(c.queryShareMax) +
+			fmt.Sprintf(" (the P95 is past the threshold), with at least %d such executions, fires AwardtrackerSlowQueries after 10 minutes and AwardtrackerCriticalQueries after 3.", c.queryMinSlow),
 		targets: []target{
-			{expr: `instance_query:awardtracker_db_slow_queries_per_queries:ratio_rate5m{` + qsel + `}`, legend: "{{query}} > 100 ms"},
-			{expr: `instance_query:awardtracker_db_critical_queries_per_queries:ratio_rate5m{` + qsel + `}`, legend: "{{query}} > 500 ms"},
+			{expr: `instance_query:awardtracker_db_slow_queries_per_queries:ratio_rate5m{` + qsel + `}`, legend: "{{query}} > " + slow},
+			{expr: `instance_query:awardtracker_db_critical_queries_per_queries:ratio_rate5m{` + qsel + `}`, legend: "{{query}} > " + critical},
 		},
 	})
 
@@ -219,14 +195,15 @@ func queries() *board {
 	return b
 }
 
-func cache() *board {
+func cache(c config) *board {
 	b := newBoard("awardtracker-cache", "awardtracker / Cache",
 		"The statistics and award-progress caches: hit rate, hits and misses, items, invalidations by reason and TTL evictions.")
 
 	b.row("Lookups")
 	b.timeseries(panel{
-		title: "Hit rate by cache", unit: "percentunit", span: 12, min: ptr(0.0), max: ptr(1.0), threshold: ptr(0.7), lowIsBad: true,
-		desc:    "Share of lookups answered from the cache over 5 minutes (recording rule). Under 70 % for 45 minutes, with at least 10 lookups in 5 minutes, fires AwardtrackerCacheHitRateLow.",
+		title: "Hit rate by cache", unit: "percentunit", span: 12, min: ptr(0.0), max: ptr(1.0), threshold: ptr(c.cacheHitRateMin), lowIsBad: true,
+		desc: "Share of lookups answered from the cache over 5 minutes (recording rule). Under " + pct(c.cacheHitRateMin) +
+			fmt.Sprintf(" for 45 minutes, with at least %d lookups in 5 minutes, fires AwardtrackerCacheHitRateLow.", c.cacheMinLookups),
 		targets: []target{{expr: `instance_cache:awardtracker_cache_hits_per_lookups:ratio_rate5m{` + sel + `}`, legend: "{{cache}} {{instance}}"}},
 	})
 	b.timeseries(panel{
@@ -257,22 +234,28 @@ func cache() *board {
 	return b
 }
 
-func sync() *board {
+func sync(c config) *board {
 	b := newBoard("awardtracker-sync", "awardtracker / Sync",
 		"Confirmation syncs from ARRL LoTW and DARC DCL: runs by result, duration, records and the age of the last success.")
 
 	b.row("State")
 	b.stat(panel{
-		title: "Last successful sync", unit: "dateTimeFromNow", span: 12,
-		desc:     "When a sync of each source last succeeded; \"never\" since the process started. No success for 3 intervals while syncs run fires AwardtrackerSyncStale.",
+		title: "Last successful sync", unit: "dateTimeFromNow", span: 10,
+		desc:     fmt.Sprintf("When a sync of each source last succeeded; \"never\" since the process started. No success for %d intervals of --sync.interval while syncs run fires AwardtrackerSyncStale.", c.syncStaleIntervals),
 		targets:  []target{{expr: `max by (source) (awardtracker_sync_last_success_timestamp_seconds{` + sel + `}) * 1000`, legend: "{{source}}"}},
 		mappings: map[string]mapping{"0": {"never", "red"}},
 	})
 	b.stat(panel{
-		title: "Sync running", unit: "none", span: 12,
+		title: "Sync running", unit: "none", span: 8,
 		desc:     "Whether a sync of each source is running now.",
 		targets:  []target{{expr: `max by (source) (awardtracker_sync_in_progress{` + sel + `})`, legend: "{{source}}"}},
 		mappings: map[string]mapping{"1": {"running", "blue"}, "0": {"idle", "green"}},
+	})
+	b.stat(panel{
+		title: "Sync interval", unit: "s", span: 6,
+		desc:     fmt.Sprintf("How often every user with stored credentials is synced (--sync.interval); \"off\" when scheduled syncs are disabled. AwardtrackerSyncStale fires after %d of these without a success.", c.syncStaleIntervals),
+		targets:  []target{{expr: `awardtracker_sync_interval_seconds{` + sel + `}`, legend: "{{instance}}"}},
+		mappings: map[string]mapping{"0": {"off", "text"}},
 	})
 
 	b.row("Runs")
@@ -297,195 +280,32 @@ func sync() *board {
 	return b
 }
 
-// board wraps the SDK's dashboard builder with the house defaults: tags,
-// links between the four dashboards, the datasource/job/instance variables
-// and sequential panel ids.
-type board struct {
-	*dashboard.DashboardBuilder
-	uid    string
-	nextID uint32
+// sloPanels are the latency SLO's burn rate in every alert window and the
+// budget left over the period.
+func (b *board) sloPanels(s slo) {
+	ssel := sel + `, slo="` + s.name + `"`
+	budget := num(s.budget)
+	var pairs []string
+	targets := []target{{expr: `slo:sli_error:ratio_rate` + s.windows[0].short + `{` + ssel + `} / ` + budget, legend: s.windows[0].short + " {{instance}}"}}
+	for _, w := range s.windows {
+		action := "pages at"
+		if w.severity != "critical" {
+			action = "makes a ticket at"
+		}
+		pairs = append(pairs, fmt.Sprintf("%s %s (%s and %s)", action, num(w.factor), w.long, w.short))
+		targets = append(targets, target{expr: `slo:sli_error:ratio_rate` + w.long + `{` + ssel + `} / ` + budget, legend: w.long + " {{instance}}"})
+	}
+	b.timeseries(panel{
+		title: "Latency SLO burn rate", unit: "short", span: 16, min: ptr(0.0), threshold: ptr(1.0),
+		desc: "How fast the API spends its latency error budget: the share of API requests (" + list(s.skipRoutes) + " left out) slower than " + ms(s.threshold) +
+			", divided by the " + pct(s.budget) + " that the SLO (" + pct(1-s.budget) + " within " + ms(s.threshold) + " over " + human(s.period) + ") allows. 1 spends the budget in exactly " +
+			human(s.period) + "; AwardtrackerLatencyBudgetBurn " + strings.Join(pairs, ", ") + ".",
+		targets: targets,
+	})
+	b.stat(panel{
+		title: "Latency error budget left (" + human(s.period) + ")", unit: "percentunit", span: 8, threshold: ptr(0.0), lowIsBad: true,
+		desc: fmt.Sprintf("Share of the %d-day", days(s.period)) + " latency error budget not yet spent: 1 minus the share of slow API requests over " + human(s.period) +
+			" divided by " + pct(s.budget) + ". Negative once the SLO is missed.",
+		targets: []target{{expr: `1 - slo:sli_error:ratio_rate` + s.period + `{` + ssel + `} / ` + budget, legend: "{{instance}}"}},
+	})
 }
-
-func newBoard(uid, title, description string) *board {
-	b := &board{uid: uid, nextID: 1}
-	b.DashboardBuilder = dashboard.NewDashboardBuilder(title).
-		Uid(uid).
-		Description(description).
-		Tags([]string{"awardtracker"}).
-		Editable().
-		Tooltip(dashboard.DashboardCursorSyncCrosshair).
-		Refresh("30s").
-		Time("now-6h", "now").
-		Timezone(common.TimeZoneBrowser).
-		Link(dashboard.NewDashboardLinkBuilder("awardtracker").
-			Type(dashboard.DashboardLinkTypeDashboards).
-			Tags([]string{"awardtracker"}).
-			AsDropdown(true).
-			IncludeVars(true).
-			KeepTime(true)).
-		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").
-			Label("Data Source").
-			Type("prometheus").
-			Current(dashboard.VariableOption{
-				Text:  dashboard.StringOrArrayOfString{String: ptr("Prometheus")},
-				Value: dashboard.StringOrArrayOfString{String: ptr("prometheus")},
-			})).
-		WithVariable(dashboard.NewQueryVariableBuilder("job").
-			Label("job").
-			Datasource(datasource).
-			Query(dashboard.StringOrMap{String: ptr(`label_values(awardtracker_build_info, job)`)}).
-			Multi(true).IncludeAll(true).AllValue(".+").
-			Current(all()).
-			Sort(dashboard.VariableSortAlphabeticalAsc).
-			Refresh(dashboard.VariableRefreshOnTimeRangeChanged)).
-		WithVariable(dashboard.NewQueryVariableBuilder("instance").
-			Label("instance").
-			Datasource(datasource).
-			Query(dashboard.StringOrMap{String: ptr(`label_values(awardtracker_build_info{job=~"$job"}, instance)`)}).
-			Multi(true).IncludeAll(true).AllValue(".+").
-			Current(all()).
-			Sort(dashboard.VariableSortAlphabeticalAsc).
-			Refresh(dashboard.VariableRefreshOnTimeRangeChanged))
-	return b
-}
-
-func (b *board) variable(v cog.Builder[dashboard.VariableModel]) { b.WithVariable(v) }
-
-func (b *board) row(title string) {
-	b.WithRow(dashboard.NewRowBuilder(title).Id(b.id()))
-}
-
-func (b *board) id() uint32 {
-	id := b.nextID
-	b.nextID++
-	return id
-}
-
-// panel is what the dashboards above say about a panel; the methods below
-// turn it into the SDK's builders.
-type panel struct {
-	title, desc, unit string
-	targets           []target
-	span              uint32 // width in grid columns (of 24)
-	min, max          *float64
-	threshold         *float64           // red from this value on
-	lowIsBad          bool               // red below threshold instead
-	mappings          map[string]mapping // by value
-	bars, points      bool               // draw style for rare events
-	showName          bool               // stat shows the legend, not the value
-}
-
-type target struct{ expr, legend string }
-
-// mapping is the text and colour a stat shows for a value.
-type mapping struct{ text, color string }
-
-func (b *board) timeseries(p panel) {
-	tp := timeseries.NewPanelBuilder().
-		Id(b.id()).
-		Title(p.title).
-		Description(p.desc).
-		Datasource(datasource).
-		Unit(p.unit).
-		Span(p.span).
-		Height(8).
-		Legend(common.NewVizLegendOptionsBuilder().
-			DisplayMode(common.LegendDisplayModeList).
-			Placement(common.LegendPlacementBottom).
-			ShowLegend(true)).
-		Tooltip(common.NewVizTooltipOptionsBuilder().
-			Mode(common.TooltipDisplayModeMulti).
-			Sort(common.SortOrderDescending)).
-		FillOpacity(10).
-		LineWidth(1).
-		ShowPoints(common.VisibilityModeNever).
-		Thresholds(thresholds(p.threshold, p.lowIsBad))
-	if p.threshold != nil {
-		tp.ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
-	}
-	switch {
-	case p.bars:
-		tp.DrawStyle(common.GraphDrawStyleBars).FillOpacity(80)
-	case p.points:
-		tp.DrawStyle(common.GraphDrawStylePoints).ShowPoints(common.VisibilityModeAlways).PointSize(6)
-	}
-	if p.min != nil {
-		tp.Min(*p.min)
-	}
-	if p.max != nil {
-		tp.Max(*p.max)
-	}
-	for i, t := range p.targets {
-		tp.WithTarget(query(i, t))
-	}
-	b.WithPanel(tp)
-}
-
-func (b *board) stat(p panel) {
-	sp := stat.NewPanelBuilder().
-		Id(b.id()).
-		Title(p.title).
-		Description(p.desc).
-		Datasource(datasource).
-		Unit(p.unit).
-		Span(p.span).
-		Height(4).
-		GraphMode(common.BigValueGraphModeNone).
-		ColorMode(common.BigValueColorModeValue).
-		Orientation(common.VizOrientationAuto).
-		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
-		Thresholds(thresholds(p.threshold, p.lowIsBad))
-	if p.showName {
-		sp.TextMode(common.BigValueTextModeName)
-	}
-	if len(p.mappings) > 0 {
-		sp.Mappings([]dashboard.ValueMapping{valueMap(p.mappings)})
-	}
-	for i, t := range p.targets {
-		sp.WithTarget(query(i, t))
-	}
-	b.WithPanel(sp)
-}
-
-// query is a range query with refId A, B, ... Instant queries would be
-// cheaper for stats, but range queries keep every panel's history
-// inspectable and the tests treat all targets alike.
-func query(i int, t target) *prometheus.DataqueryBuilder {
-	return prometheus.NewDataqueryBuilder().
-		RefId(string(rune('A' + i))).
-		Datasource(datasource).
-		Expr(strings.TrimSpace(t.expr)).
-		LegendFormat(t.legend).
-		Range()
-}
-
-func thresholds(at *float64, lowIsBad bool) *dashboard.ThresholdsConfigBuilder {
-	below, above := "green", "red"
-	if lowIsBad {
-		below, above = above, below
-	}
-	steps := []dashboard.Threshold{{Color: below}}
-	if at != nil {
-		steps = append(steps, dashboard.Threshold{Value: at, Color: above})
-	} else {
-		steps[0].Color = "green"
-	}
-	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(steps)
-}
-
-func valueMap(mappings map[string]mapping) dashboard.ValueMapping {
-	options := make(map[string]dashboard.ValueMappingResult, len(mappings))
-	for value, m := range mappings {
-		options[value] = dashboard.ValueMappingResult{Text: ptr(m.text), Color: ptr(m.color)}
-	}
-	return dashboard.ValueMapping{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: options}}
-}
-
-func all() dashboard.VariableOption {
-	return dashboard.VariableOption{
-		Text:  dashboard.StringOrArrayOfString{String: ptr("All")},
-		Value: dashboard.StringOrArrayOfString{String: ptr("$__all")},
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -538,10 +538,10 @@ func TestMetrics(t *testing.T) {
 	_, body := s.do("GET", "/metrics", "", nil)
 	m := string(body)
 	for _, want := range []string{
-		`awardtracker_http_requests_total{code="404",host="",method="GET",url="unmatched"} 220`,
+		`awardtracker_http_requests_total{code="404",method="GET",route="unmatched"} 220`,
 		// A known path asked with an unknown method is a 405, still unmatched.
-		`awardtracker_http_requests_total{code="405",host="",method="OTHER",url="unmatched"} 220`,
-		`awardtracker_http_requests_total{code="404",host="",method="GET",url="/api/awards/:id"} 220`,
+		`awardtracker_http_requests_total{code="405",method="OTHER",route="unmatched"} 220`,
+		`awardtracker_http_requests_total{code="404",method="GET",route="/api/awards/:id"} 220`,
 		`awardtracker_cache_hits_total{cache="award"} 219`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.1"}`,
 		`awardtracker_db_query_duration_seconds_bucket{query="qso_stats",le="0.5"}`,
@@ -552,7 +552,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if strings.Contains(m, `url="/metrics"`) {
+	if strings.Contains(m, `route="/metrics"`) {
 		t.Error("/metrics counts itself")
 	}
 	if strings.Contains(m, "wp-admin") || strings.Contains(m, "N0CALL") {

@@ -66,7 +66,7 @@ func TestImport_TruncatedMultipart(t *testing.T) {
 			}
 		}
 	}
-	if got := s.value("awardtracker_http_requests_total", "url", "/api/qsos/import", "code", "400"); got != 2 {
+	if got := s.value("awardtracker_http_requests_total", "route", "/api/qsos/import", "code", "400"); got != 2 {
 		t.Errorf("%v imports counted as 400, want 2", got)
 	}
 }

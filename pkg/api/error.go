@@ -79,11 +79,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// logRequests logs a failure, once, with the error.
 	st, body := statusOf(err)
-	if st >= 500 {
-		s.log.Error("Request failed", "route", routeOf(c), "status", st, "err", err,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-	}
 	if wait := awardtracker.RetryAfterOf(err); wait > 0 {
 		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(retryAfterSeconds(wait), 10))
 	}

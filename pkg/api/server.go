@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -146,8 +145,8 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(requestID(newRequestIDs()))
 	e.Use(secureEcho)
 	e.Use(s.logRequests())
-	e.Use(metrics)
-	e.Use(middleware.Recover())
+	e.Use(metrics.middleware)
+	e.Use(recoverPanics)
 	e.Use(s.methodNotAllowed)
 
 	s.registerHealthRoutes()

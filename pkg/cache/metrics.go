@@ -15,14 +15,13 @@ var loadBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 // path, and Counters reads the same values) and are read at scrape time.
 //
 // The series of a cache appear, all at zero, when the cache is created:
-// awardtracker_cache_{hits,misses,requests,coalesced,stale_writes_dropped,evictions}_total{cache},
+// awardtracker_cache_{hits,misses,coalesced,stale_writes_dropped,evictions}_total{cache},
 // awardtracker_cache_loads_total{cache,outcome},
 // awardtracker_cache_invalidations_total{cache,reason},
 // awardtracker_cache_items{cache} and awardtracker_cache_load_duration_seconds{cache}.
 type Metrics struct {
 	hits          *prometheus.Desc
 	misses        *prometheus.Desc
-	requests      *prometheus.Desc
 	coalesced     *prometheus.Desc
 	staleWrites   *prometheus.Desc
 	loads         *prometheus.Desc
@@ -50,8 +49,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"Cache lookups answered from the cache.", cache, nil),
 		misses: prometheus.NewDesc("awardtracker_cache_misses_total",
 			"Cache lookups not answered from the cache: each waited for a load, its own or another caller's.", cache, nil),
-		requests: prometheus.NewDesc("awardtracker_cache_requests_total",
-			"Cache lookups, hits plus misses.", cache, nil),
 		coalesced: prometheus.NewDesc("awardtracker_cache_coalesced_total",
 			"Misses served by a load that another caller started.", cache, nil),
 		staleWrites: prometheus.NewDesc("awardtracker_cache_stale_writes_dropped_total",
@@ -91,7 +88,7 @@ func (m *Metrics) add(name string, c source) prometheus.Observer {
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.hits, m.misses, m.requests, m.coalesced, m.staleWrites, m.loads, m.evictions, m.invalidations, m.items} {
+	for _, d := range []*prometheus.Desc{m.hits, m.misses, m.coalesced, m.staleWrites, m.loads, m.evictions, m.invalidations, m.items} {
 		ch <- d
 	}
 	m.loadTime.Describe(ch)
@@ -106,10 +103,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	defer m.mu.RUnlock()
 	for name, c := range m.caches {
 		ctr := c.counters()
-		hits, misses := ctr.hits.Load(), ctr.misses.Load()
-		counter(m.hits, hits, name)
-		counter(m.misses, misses, name)
-		counter(m.requests, hits+misses, name)
+		counter(m.hits, ctr.hits.Load(), name)
+		counter(m.misses, ctr.misses.Load(), name)
 		counter(m.coalesced, ctr.coalesced.Load(), name)
 		counter(m.staleWrites, ctr.staleWrites.Load(), name)
 		counter(m.loads, ctr.loadsOK.Load(), name, "success")

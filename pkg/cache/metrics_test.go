@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,6 @@ import (
 var counterNames = []string{
 	"awardtracker_cache_hits_total",
 	"awardtracker_cache_misses_total",
-	"awardtracker_cache_requests_total",
 	"awardtracker_cache_coalesced_total",
 	"awardtracker_cache_stale_writes_dropped_total",
 	"awardtracker_cache_loads_total",
@@ -44,8 +44,6 @@ const metricsHeader = `
 # TYPE awardtracker_cache_loads_total counter
 # HELP awardtracker_cache_misses_total Cache lookups not answered from the cache: each waited for a load, its own or another caller's.
 # TYPE awardtracker_cache_misses_total counter
-# HELP awardtracker_cache_requests_total Cache lookups, hits plus misses.
-# TYPE awardtracker_cache_requests_total counter
 # HELP awardtracker_cache_stale_writes_dropped_total Loads whose value was not cached because an invalidation happened while they ran.
 # TYPE awardtracker_cache_stale_writes_dropped_total counter
 `
@@ -78,6 +76,21 @@ func TestMetrics_Initialised(t *testing.T) {
 	}
 	if got := testutil.CollectAndCount(m, "awardtracker_cache_load_duration_seconds"); got != 2 {
 		t.Errorf("load duration series = %d, want 2", got)
+	}
+	// Nothing beyond these: lookups are hits plus misses, so a requests
+	// counter would say the same thing twice.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	wantNames := append(slices.Clone(counterNames), "awardtracker_cache_load_duration_seconds")
+	slices.Sort(wantNames)
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("metrics: got %v, want %v", names, wantNames)
 	}
 }
 
@@ -148,8 +161,6 @@ awardtracker_cache_loads_total{cache="stats",outcome="error"} 1
 awardtracker_cache_loads_total{cache="stats",outcome="success"} 2
 awardtracker_cache_misses_total{cache="award"} 4
 awardtracker_cache_misses_total{cache="stats"} 3
-awardtracker_cache_requests_total{cache="award"} 4
-awardtracker_cache_requests_total{cache="stats"} 5
 awardtracker_cache_stale_writes_dropped_total{cache="award"} 1
 awardtracker_cache_stale_writes_dropped_total{cache="stats"} 0
 `

@@ -15,6 +15,7 @@ type metrics struct {
 	records     *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	inProgress  *prometheus.GaugeVec
+	interval    prometheus.Gauge
 
 	mu   sync.Mutex
 	last map[awardtracker.Source]time.Time
@@ -48,9 +49,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "awardtracker_sync_in_progress",
 			Help: "Sync runs in progress.",
 		}, []string{"source"}),
+		// The alerts read it so that "stale" follows --sync.interval
+		// instead of assuming the default.
+		interval: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "awardtracker_sync_interval_seconds",
+			Help: "How often every user with stored credentials is synced (--sync.interval; 0: scheduled syncs are off).",
+		}),
 		last: map[awardtracker.Source]time.Time{},
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.duration, m.records, m.lastSuccess, m.inProgress} {
+	for _, c := range []prometheus.Collector{m.runs, m.duration, m.records, m.lastSuccess, m.inProgress, m.interval} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -110,8 +110,9 @@ func (s *Syncer) dispatch(ctx context.Context, every time.Duration, wg *sync.Wai
 
 // Run is the scheduler: every minute or so (finer for short intervals) it
 // starts the syncs that are due, as RunOnce does, until ctx is done. every <= 0 disables it. It never stops
-// because a sync failed.
+// because a sync failed. It exports every as awardtracker_sync_interval_seconds.
 func (s *Syncer) Run(ctx context.Context, every time.Duration) error {
+	s.m.interval.Set(max(every, 0).Seconds())
 	if every <= 0 {
 		s.log.Info("Scheduled syncs disabled")
 		return nil

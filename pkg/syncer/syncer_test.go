@@ -994,12 +994,19 @@ func TestSyncer_Run(t *testing.T) {
 	if err := e.s.Run(context.Background(), 0); err != nil {
 		t.Fatalf("Run(0) = %v, want nil at once", err)
 	}
+	if got := e.metric(t, "awardtracker_sync_interval_seconds", nil); got != 0 {
+		t.Errorf("interval after Run(0): got %v, want 0 (scheduled syncs off)", got)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- e.s.Run(ctx, time.Hour) }()
+	go func() { done <- e.s.Run(ctx, 90*time.Minute) }()
 	cancel()
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v", err)
+	}
+	// The stale-sync alert compares the age of the last success with it.
+	if got := e.metric(t, "awardtracker_sync_interval_seconds", nil); got != 5400 {
+		t.Errorf("interval after Run(90m): got %v, want 5400", got)
 	}
 }
 
