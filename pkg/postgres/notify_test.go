@@ -406,7 +406,7 @@ func TestDecodePayload_Invalid(t *testing.T) {
 }
 
 // TestNotifier_OnlyCommitted: an import that fails is rolled back and
-// tells nobody; a delete is announced as one.
+// tells nobody; a delete and a sync are announced as such.
 func TestNotifier_OnlyCommitted(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	a, b := newReplica(t, dsn, nil), newReplica(t, dsn, nil)
@@ -434,7 +434,16 @@ func TestNotifier_OnlyCommitted(t *testing.T) {
 	if err := a.qsos.DeleteQSO(context.Background(), user, qsos[0].ID); err == nil {
 		t.Fatal("second delete succeeded")
 	}
-	if got := a.value(t, "awardtracker_cache_notifications_sent_total"); got != 2 {
-		t.Errorf("A sent %v, want 2", got)
+
+	// A sync is an import that moves a cursor: announced as one.
+	cursor := "2024-05-02"
+	if _, err := a.qsos.ImportQSOs(context.Background(), user, awardtracker.SourceLoTW,
+		adif.Records(strings.NewReader(qsoAt(2)), awardtracker.SourceLoTW),
+		awardtracker.ImportOptions{Cursor: &cursor, SyncedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b.wantDrop(t, fmt.Sprintf("user %d sync", user))
+	if got := a.value(t, "awardtracker_cache_notifications_sent_total"); got != 3 {
+		t.Errorf("A sent %v, want 3", got)
 	}
 }
