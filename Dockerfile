@@ -15,7 +15,8 @@ COPY . .
 ARG VERSION=dev
 ARG REVISION=unknown
 # .git is not in the build context (.dockerignore), so the version comes from
-# the build args into awardtracker_build_info (prometheus/common/version).
+# the build args into prometheus/common/version, which --version,
+# awardtracker_build_info and the LoTW/DCL User-Agent all read.
 RUN CGO_ENABLED=1 GOFLAGS=-buildvcs=false go build -trimpath \
       -ldflags "-s -w \
         -X github.com/prometheus/common/version.Version=${VERSION} \

@@ -17,6 +17,15 @@ GO                ?= go
 GOFLAGS_TEST      ?= -race -count=1
 BIN               ?= bin/awardtracker
 ARGS              ?=
+# The version the binary reports (--version, awardtracker_build_info, the
+# LoTW/DCL User-Agent), set in prometheus/common/version as the Dockerfile
+# does.
+VERSION           ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+REVISION          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH            ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VERSION_LDFLAGS    = -X github.com/prometheus/common/version.Version=$(VERSION) \
+                     -X github.com/prometheus/common/version.Revision=$(REVISION) \
+                     -X github.com/prometheus/common/version.Branch=$(BRANCH)
 
 TOOLS_DIR         ?= $(or $(AWARDTRACKER_TOOLS_DIR),$(HOME)/.cache/awardtracker/tools)
 STATICCHECK       = $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)/bin/staticcheck
@@ -30,12 +39,15 @@ all: build
 .PHONY: build
 build:
 	@echo ">> building $(BIN)"
-	$(GO) build -o $(BIN) ./cmd/awardtracker
+	$(GO) build -ldflags "$(VERSION_LDFLAGS)" -o $(BIN) ./cmd/awardtracker
+
+# The demo's password is public, so it listens on loopback only.
+RUN_ADDRESS       ?= 127.0.0.1:3001
 
 .PHONY: run
 run: build
-	@echo ">> running awardtracker with demo data on http://127.0.0.1:3001"
-	./$(BIN) --demo $(ARGS)
+	@echo ">> running awardtracker with demo data on http://$(RUN_ADDRESS)"
+	./$(BIN) --demo --web.listen-address=$(RUN_ADDRESS) $(ARGS)
 
 .PHONY: tools
 tools:
@@ -67,7 +79,7 @@ test: tools vet
 
 .PHONY: bench
 bench:
-	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync, export; about 4 minutes once built)"
+	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync, export, fleet invalidation lag; about 4 minutes once built)"
 	BENCHSTAT_VERSION=$(BENCHSTAT_VERSION) ./scripts/bench.sh $(BENCH_ARGS)
 
 .PHONY: load

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/awardtracker/awardtracker/internal/app"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
@@ -51,14 +52,14 @@ func TestMain(m *testing.M) {
 	}
 }
 
-// fixture is a Stack over a database that populate fills once, plus the
+// fixture is the service over a database that populate fills once, plus the
 // in-process state (cached statistics) that warm sets up in each process.
 type fixture struct {
-	populate func(ctx context.Context, s *Stack) ([]int64, error)
-	warm     func(ctx context.Context, s *Stack, ids []int64) error
+	populate func(ctx context.Context, s *app.Main) ([]int64, error)
+	warm     func(ctx context.Context, s *app.Main, ids []int64) error
 
 	once sync.Once
-	s    *Stack
+	s    *app.Main
 	ids  []int64
 	err  error
 }
@@ -67,14 +68,14 @@ var fixtures = map[string]*fixture{}
 
 func (f *fixture) close() {
 	if f.s != nil {
-		f.s.Close()
+		f.s.Close(context.Background())
 	}
 }
 
 // get opens the fixture named name, populating its database if no earlier
 // process did. Setting up is not timed: the b.Loop that follows resets the
 // timer.
-func get(b *testing.B, name string) (*Stack, []int64) {
+func get(b *testing.B, name string) (*app.Main, []int64) {
 	b.Helper()
 	f := fixtures[name]
 	f.once.Do(func() { f.ids, f.err = f.open(name) })
@@ -99,7 +100,7 @@ func (f *fixture) open(name string) ([]int64, error) {
 	if !built {
 		os.Remove(TempDBPath(fixtureDir, name))
 	}
-	f.s, err = NewStack(ctx, StackOptions{DBPath: TempDBPath(fixtureDir, name), BcryptCost: bcrypt.MinCost})
+	f.s, err = Open(ctx, Options{DBPath: TempDBPath(fixtureDir, name), BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (f *fixture) open(name string) ([]int64, error) {
 
 // oneUser is a fixture with a single user owning n QSOs.
 func oneUser(n int) *fixture {
-	return &fixture{populate: func(ctx context.Context, s *Stack) ([]int64, error) {
+	return &fixture{populate: func(ctx context.Context, s *app.Main) ([]int64, error) {
 		ids, err := CreateUsers(ctx, s.Users, "N0USER", 1)
 		if err != nil {
 			return nil, err
@@ -136,7 +137,7 @@ func oneUser(n int) *fixture {
 // statistics are in the cache.
 func usersWithCachedStats(n int) *fixture {
 	return &fixture{
-		populate: func(ctx context.Context, s *Stack) ([]int64, error) {
+		populate: func(ctx context.Context, s *app.Main) ([]int64, error) {
 			owners := make([]Owner, n)
 			for i := range owners {
 				owners[i] = Owner{Callsign: "U" + strconv.Itoa(i), QSOs: 20}
@@ -150,7 +151,7 @@ func usersWithCachedStats(n int) *fixture {
 			}
 			return ids, nil
 		},
-		warm: func(ctx context.Context, s *Stack, ids []int64) error {
+		warm: func(ctx context.Context, s *app.Main, ids []int64) error {
 			for _, id := range ids {
 				if _, err := s.Stats.Stats(ctx, id); err != nil {
 					return err
@@ -164,7 +165,7 @@ func usersWithCachedStats(n int) *fixture {
 // growth is a fixture of about total QSOs over many users, the measured
 // one (ids[0]) owning 10,000 of them and, if big > 0, ids[1] owning big.
 func growth(total, big int) *fixture {
-	return &fixture{populate: func(ctx context.Context, s *Stack) ([]int64, error) {
+	return &fixture{populate: func(ctx context.Context, s *app.Main) ([]int64, error) {
 		owners := GrowthOwners(total, 10_000, big, 1000)
 		if err := Populate(ctx, s.Users, s.QSOs, owners, growthRounds); err != nil {
 			return nil, err
@@ -343,7 +344,7 @@ func BenchmarkStatsMissGrowth(b *testing.B) {
 	})
 }
 
-func benchMiss(b *testing.B, s *Stack, id int64) {
+func benchMiss(b *testing.B, s *app.Main, id int64) {
 	ctx := context.Background()
 	key := strconv.FormatInt(id, 10)
 	b.ReportAllocs()

@@ -8,8 +8,8 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/demo"
 )
 
-// Fill imports n generated QSOs (plus the two fixed old-log QSOs that every
-// demo stream ends with) for the user in one import, as an ADIF upload would.
+// Fill imports n generated QSOs (plus the fixed QSOs that every demo log
+// ends with: demo.Count) for the user in one import, as an ADIF upload would.
 // seed picks the log; the same seed gives the same QSOs.
 func Fill(ctx context.Context, qsos awardtracker.QSOService, userID int64, station string, n int, seed uint64) error {
 	res, err := qsos.ImportQSOs(ctx, userID, awardtracker.SourceLog,

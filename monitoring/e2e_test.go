@@ -22,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
+	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 )
 
 // TestEndToEnd proves the rules and dashboards against the real thing: it
@@ -68,8 +69,15 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 
+	// The LoTW the demo account syncs from: a fake on loopback, started
+	// here, since the binary links no test fake.
+	lotwFake := lotwtest.NewSampleServer(demoLoTWLogin, demoLoTWPassword)
+	t.Cleanup(lotwFake.Close)
+
 	const token = "e2e-operator-token"
 	svc := startService(t, ctx, bin,
+		"--lotw.url="+lotwFake.URL,
+		"--secrets.key=e2e-secrets-key-of-at-least-32-characters",
 		"--db.path="+filepath.Join(dir, "awardtracker.db"),
 		"--demo",
 		"--debug.query-delay=150ms",
@@ -335,11 +343,17 @@ func (s *service) do(t *testing.T, ctx context.Context, method, path, bearer, co
 	return out
 }
 
+// The demo account's login at the test's fake LoTW.
+const (
+	demoLoTWLogin    = "n0demo"
+	demoLoTWPassword = "demo-lotw-password"
+)
+
 // traffic exercises every route family the dashboards show: auth, stats and
 // awards (twice, so that the caches hit), the QSO list, an ADIF import
-// (which invalidates the caches), an operator invalidation, a LoTW sync of
-// the demo account against the demo's fake LoTW, health endpoints and an
-// unmatched path.
+// (which invalidates the caches), an operator invalidation, storing LoTW
+// credentials and a LoTW sync of the demo account against the test's fake
+// LoTW, health endpoints and an unmatched path.
 func (s *service) traffic(t *testing.T, ctx context.Context, operator string) {
 	t.Helper()
 	adif, err := adiftest.ReadFile("own-log.adi")
@@ -363,6 +377,8 @@ func (s *service) traffic(t *testing.T, ctx context.Context, operator string) {
 	s.do(t, ctx, "GET", "/api/qsos/stats", own, "", nil, http.StatusOK)
 	s.do(t, ctx, "POST", "/api/admin/cache/invalidate", operator, "application/json", []byte(`{}`), http.StatusOK)
 	s.do(t, ctx, "GET", "/api/awards", demoToken, "", nil, http.StatusOK)
+	lotwCreds, _ := json.Marshal(map[string]string{"username": demoLoTWLogin, "password": demoLoTWPassword})
+	s.do(t, ctx, "PUT", "/api/me/lotw", demoToken, "application/json", lotwCreds, http.StatusNoContent)
 	job := s.do(t, ctx, "POST", "/api/sync/lotw", demoToken, "", nil, http.StatusAccepted)
 	s.waitSyncJob(t, ctx, demoToken, job)
 	s.do(t, ctx, "GET", "/api/health", "", "", nil, http.StatusOK)

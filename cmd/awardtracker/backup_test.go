@@ -180,7 +180,8 @@ func TestBackup_UnderLoad(t *testing.T) {
 	syncDone := false
 	for i := 0; ; i++ {
 		call(t, "GET", c.URL+"/api/sync/jobs/"+job.ID, syncTok, nil, &job)
-		finished := job.Status != awardtracker.JobRunning
+		// A job is queued before it runs: only these two end it.
+		finished := job.Status == awardtracker.JobSucceeded || job.Status == awardtracker.JobFailed
 		if finished && !syncDone {
 			var st awardtracker.Stats
 			call(t, "GET", c.URL+"/api/qsos/stats", syncTok, nil, &st)
@@ -407,7 +408,7 @@ func TestBackupCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.command != "backup" || cfg.backupTo != "x.db" || cfg.dbPath != "y.db" {
-		t.Errorf("backup command: %q to %q from %q", cfg.command, cfg.backupTo, cfg.dbPath)
+	if cfg.command != "backup" || cfg.backupTo != "x.db" || cfg.DBPath != "y.db" {
+		t.Errorf("backup command: %q to %q from %q", cfg.command, cfg.backupTo, cfg.DBPath)
 	}
 }

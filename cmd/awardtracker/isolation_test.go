@@ -105,15 +105,29 @@ func TestIsolation(t *testing.T) {
 }
 
 // TestMetricsLint runs promtool on the full service's /metrics: every
-// collector the command registers, with demo traffic.
+// collector the command registers, with demo traffic and a LoTW sync.
 func TestMetricsLint(t *testing.T) {
+	fake := lotwtest.NewSampleServer("n0demo", "lotw-pass")
+	defer fake.Close()
 	// Scheduled backups on, so that their metrics are linted too.
-	url, _ := startService(t, "--demo", "--sync.interval=0", "--backup.dir="+t.TempDir(), "--backup.interval=1h")
+	url, _ := startService(t, "--demo", "--sync.interval=0", "--backup.dir="+t.TempDir(), "--backup.interval=1h",
+		"--lotw.url="+fake.URL, "--secrets.key="+testSecretsKey)
 	tok := func() string {
 		var resp struct{ Token string }
 		call(t, "POST", url+"/api/auth/login", "", map[string]string{"callsign": "N0DEMO", "password": "demo-password"}, &resp)
 		return resp.Token
 	}()
+	if st := call(t, "PUT", url+"/api/me/lotw", tok, map[string]string{"username": "n0demo", "password": "lotw-pass"}, nil); st != 204 {
+		t.Fatalf("credentials: %d", st)
+	}
+	var job awardtracker.SyncJob
+	if st := call(t, "POST", url+"/api/sync/lotw", tok, nil, &job); st != 202 {
+		t.Fatalf("POST /api/sync/lotw: %d", st)
+	}
+	waitFor(t, "the sync job", func() bool {
+		call(t, "GET", url+"/api/sync/jobs/"+job.ID, tok, nil, &job)
+		return job.Status == awardtracker.JobSucceeded || job.Status == awardtracker.JobFailed
+	})
 	call(t, "GET", url+"/api/qsos/stats", tok, nil, nil)
 	call(t, "GET", url+"/api/awards", tok, nil, nil)
 	resp, err := http.Get(url + "/metrics")

@@ -94,7 +94,7 @@ func call(t *testing.T, method, url, token string, body any, out any) int {
 }
 
 // TestDemo is the README's quick start: the demo serves stats and award
-// progress with real numbers, and its LoTW sync against the local fake LoTW
+// progress with real numbers, and the generated LoTW report it imports
 // has confirmed QSOs.
 func TestDemo(t *testing.T) {
 	url, stdout := startService(t, "--demo", "--sync.interval=0")
@@ -126,6 +126,23 @@ func TestDemo(t *testing.T) {
 	call(t, "GET", url+"/api/qsos?limit=1&confirmed=true", login.Token, nil, &page)
 	if page.Total != st.Confirmed {
 		t.Errorf("confirmed list total %d != stats confirmed %d", page.Total, st.Confirmed)
+	}
+	// The LoTW report confirmed QSOs of the log (it added none), as a sync
+	// would.
+	logQSOs := demo.Count(demo.Options{})
+	if st.Total != logQSOs {
+		t.Errorf("demo total %d, want the log's %d QSOs: the LoTW report added QSOs instead of confirming them", st.Total, logQSOs)
+	}
+	for _, q := range demo.Unconfirmed(demo.Options{}, 40)[:3] {
+		var list struct{ QSOs []awardtracker.QSO }
+		call(t, "GET", url+"/api/qsos?call="+q.Call, login.Token, nil, &list)
+		confirmed := false
+		for _, got := range list.QSOs {
+			confirmed = confirmed || (got.LoTWConfirmed && got.Start.Equal(q.Start))
+		}
+		if !confirmed {
+			t.Errorf("%s at %v: not confirmed by the demo's LoTW report: %+v", q.Call, q.Start, list.QSOs)
+		}
 	}
 }
 
@@ -161,7 +178,7 @@ func TestEnvironmentFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.cacheTTL != 42*time.Second || cfg.listenAddress != "127.0.0.1:0" {
-		t.Errorf("got ttl %v addr %q from the environment", cfg.cacheTTL, cfg.listenAddress)
+	if cfg.CacheTTL != 42*time.Second || cfg.ListenAddress != "127.0.0.1:0" {
+		t.Errorf("got ttl %v addr %q from the environment", cfg.CacheTTL, cfg.ListenAddress)
 	}
 }

@@ -46,8 +46,8 @@ func TestDBFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.dbPath != tc.wantPath || cfg.dbURL != tc.wantURL {
-				t.Errorf("got path %q, URL %q; want %q, %q", cfg.dbPath, cfg.dbURL, tc.wantPath, tc.wantURL)
+			if cfg.DBPath != tc.wantPath || cfg.DBURL != tc.wantURL {
+				t.Errorf("got path %q, URL %q; want %q, %q", cfg.DBPath, cfg.DBURL, tc.wantPath, tc.wantURL)
 			}
 		})
 	}

@@ -614,9 +614,6 @@ func TestMetrics_SeparateListener(t *testing.T) {
 	if st, _ := s.do("GET", "/metrics", "op", nil); st != 404 {
 		t.Errorf("/metrics on the API listener: %d, want 404", st)
 	}
-	if err := s.OpenMetrics("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
 	for tok, want := range map[string]int{"": 401, "op": 200} {
 		req, _ := http.NewRequest("GET", s.MetricsURL()+"/metrics", nil)
 		if tok != "" {

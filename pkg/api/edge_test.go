@@ -301,9 +301,6 @@ func TestStrictJSON(t *testing.T) {
 // the same security headers as the API, for its refusals too.
 func TestMetricsListener_Headers(t *testing.T) {
 	s := newTestServer(t, options{metricsSeparate: true, operatorToken: "an operator token of 32 characters"})
-	if err := s.OpenMetrics("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
 	for _, path := range []string{"/metrics", "/elsewhere"} {
 		resp, err := http.Get(s.MetricsURL() + path)
 		if err != nil {
@@ -323,7 +320,7 @@ func TestMetricsListener_Headers(t *testing.T) {
 // off with 429 and a Retry-After, whichever address they come from.
 func TestLogin_Throttled(t *testing.T) {
 	frozen := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s := newTestServer(t, options{authNow: func() time.Time { return frozen }})
+	s := newTestServer(t, options{now: func() time.Time { return frozen }})
 	s.register("DL1OWN")
 	login := func(password string) *http.Response {
 		req, _ := http.NewRequest("POST", s.URL()+"/api/auth/login", strings.NewReader(`{"callsign":"DL1OWN","password":"`+password+`"}`))

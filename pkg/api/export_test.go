@@ -19,7 +19,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/demo"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 )
 
 // export downloads the user's export with query q and checks the answer's
@@ -189,12 +189,12 @@ func TestExport_RoundTripGenerated(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			owner := fmt.Sprintf("N%dGEN", n)
 			tok := s.register(owner)
-			u, _, err := sqlite.NewUserService(s.db).FindUserByCallsign(context.Background(), owner)
+			u, _, err := gormstore.NewUserService(s.db).FindUserByCallsign(context.Background(), owner)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if n > 0 {
-				if _, err := sqlite.NewQSOService(s.db).ImportQSOs(context.Background(), u.ID, awardtracker.SourceLog,
+				if _, err := gormstore.NewQSOService(s.db).ImportQSOs(context.Background(), u.ID, awardtracker.SourceLog,
 					demo.QSOs(demo.Options{QSOs: n, StationCallsign: owner}), awardtracker.ImportOptions{}); err != nil {
 					t.Fatal(err)
 				}

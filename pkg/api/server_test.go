@@ -10,95 +10,63 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/awardtracker/awardtracker/internal/app"
 	"github.com/awardtracker/awardtracker/pkg/adif/adiftest"
 	"github.com/awardtracker/awardtracker/pkg/api"
-	"github.com/awardtracker/awardtracker/pkg/auth"
-	"github.com/awardtracker/awardtracker/pkg/award"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/cache"
-	"github.com/awardtracker/awardtracker/pkg/importer"
+	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/perf"
-	"github.com/awardtracker/awardtracker/pkg/ratelimit"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
-// testServer is the real stack (SQLite file, caches, tracker, auth) behind
-// a real HTTP listener on 127.0.0.1.
+// testServer is the service as internal/app assembles it for production
+// (SQLite file, caches, tracker, auth, syncer) behind a real HTTP listener
+// on 127.0.0.1, with the cheapest bcrypt cost and no rate limits unless a
+// test asks for them.
 type testServer struct {
 	*api.Server
 	t       testing.TB
-	db      *sqlite.DB
+	db      *gormstore.DB
 	reg     *prometheus.Registry
 	tracker *perf.Tracker
 }
 
 type options struct {
-	operatorToken   string
-	maxImportBytes  int64
+	operatorToken  string
+	maxImportBytes int64
+	// metricsSeparate serves /metrics on a second listener on 127.0.0.1
+	// (MetricsURL) instead of the API's.
 	metricsSeparate bool
 	maxConnections  int
-	// authNow is the auth service's clock (nil: time.Now).
-	authNow func() time.Time
+	// now is the service's clock (nil: time.Now).
+	now func() time.Time
 	// rate limits in ratelimit.ParsePolicy syntax; empty: none
 	apiLimit, authLimit, healthLimit string
 }
 
 func newTestServer(t testing.TB, o options) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	reg := prometheus.NewRegistry()
-	tracker := perf.New(reg, perf.Options{})
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"), sqlite.Options{Tracker: tracker})
-	if err != nil {
+	cfg := app.Config{
+		ListenAddress: "127.0.0.1:0",
+		DBPath:        filepath.Join(t.TempDir(), "api.db"),
+		CacheTTL:      5 * time.Minute,
+		BcryptCost:    bcrypt.MinCost,
+		PingCacheTTL:  -1, // tests see the database's state at once
+		OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MaxConnections: o.maxConnections,
+		RateAPI: o.apiLimit, RateAuth: o.authLimit, RateHealth: o.healthLimit,
+		Now: o.now,
+	}
+	if o.metricsSeparate {
+		cfg.MetricsAddress = "127.0.0.1:0"
+	}
+	m := app.New(cfg, nil, nil)
+	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	users := sqlite.NewUserService(db)
-	authSvc, err := auth.NewService(users, bytes.Repeat([]byte("k"), 32), auth.Options{BcryptCost: bcrypt.MinCost, Now: o.authNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qsos := sqlite.NewQSOService(db)
-	cm := cache.NewMetrics(reg)
-	statsCache := cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm)
-	awardCache := cache.New[[]awardtracker.AwardProgress]("award", 5*time.Minute, cm)
-	caches := cache.NewCaches(statsCache, awardCache)
-	writes := cache.NewQSOService(qsos, caches)
-	rl := ratelimit.NewMetrics(reg)
-	limit := func(name, spec string) echo.MiddlewareFunc {
-		if spec == "" {
-			return nil
-		}
-		rate, burst, err := ratelimit.ParsePolicy(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ratelimit.New(ratelimit.Policy{Name: name, Rate: rate, Burst: burst}, rl).Middleware()
-	}
-	srv, err := api.NewServer(api.Config{
-		APILimit: limit("api", o.apiLimit), AuthLimit: limit("auth", o.authLimit), HealthLimit: limit("health", o.healthLimit),
-		Auth: authSvc, Users: users, QSOs: writes, Imports: importer.New(writes, ""),
-		Stats:  cache.NewStatsService(sqlite.NewStatsService(db), statsCache),
-		Awards: cache.NewAwardService(award.NewService(qsos), awardCache),
-		Caches: caches, Queries: tracker, DB: db,
-		PingCacheTTL: -1, // tests see the database's state at once
-		Registerer:   reg, Gatherer: reg, OperatorToken: o.operatorToken, MaxImportBytes: o.maxImportBytes, MetricsSeparate: o.metricsSeparate,
-		MaxConnections: o.maxConnections,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close(context.Background())
-		db.Close()
-	})
-	return &testServer{Server: srv, t: t, db: db, reg: reg, tracker: tracker}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return &testServer{Server: m.Server, t: t, db: m.DB, reg: m.Registry, tracker: m.Tracker}
 }
 
 // do sends a request and returns the status and body.

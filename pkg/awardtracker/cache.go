@@ -47,3 +47,15 @@ type CacheService interface {
 	// InvalidateAllCaches drops every cached value.
 	InvalidateAllCaches(ctx context.Context)
 }
+
+// CacheDropper drops cached values on another replica's word: a fleet's
+// replicas tell each other when a user's QSOs changed (the storage of the
+// replica that wrote sends the notification with the write).
+type CacheDropper interface {
+	// DropUserCaches drops one user's cached values; reason is the one
+	// the sender gave.
+	DropUserCaches(userID int64, reason string)
+	// DropAllCaches drops every cached value: notifications may have been
+	// missed (the listening connection was lost).
+	DropAllCaches()
+}

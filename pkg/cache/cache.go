@@ -11,8 +11,10 @@
 // through it, so that no caller has to remember to. Caches gives the
 // operator endpoints the counters and a manual invalidation.
 //
-// It keeps nothing across restarts, shares nothing between processes, and
-// does not copy values: what Get returns is shared by every caller and must
+// It keeps nothing across restarts and shares no values between processes.
+// In a fleet, Caches, as an awardtracker.CacheDropper, applies the other
+// replicas' invalidations (package postgres carries them over
+// LISTEN/NOTIFY). It does not copy values: what Get returns is shared by every caller and must
 // be treated as read-only.
 package cache
 
@@ -47,14 +49,29 @@ const (
 	ReasonSync                 // a LoTW or DCL sync wrote QSOs
 	ReasonDelete               // a QSO was deleted
 	ReasonManual               // an operator asked for it
-	reasonOther                // a Reason value outside the constants above
+	// ReasonReconnect drops everything after the listening connection of
+	// a fleet's invalidations was lost: what was missed is unknown.
+	ReasonReconnect
+	reasonOther // a Reason value outside the constants above
 )
 
 // reasons is indexed by Reason; expiry is not a reason here because it is
 // counted as an eviction. "other" stays a label value, always zero unless a
 // Reason is converted from an unknown number, so that the series set is the
 // same as when reasons were strings.
-var reasons = [...]string{ReasonImport: "import", ReasonSync: "sync", ReasonDelete: "delete", ReasonManual: "manual", reasonOther: "other"}
+var reasons = [...]string{ReasonImport: "import", ReasonSync: "sync", ReasonDelete: "delete", ReasonManual: "manual",
+	ReasonReconnect: "reconnect", reasonOther: "other"}
+
+// parseReason returns the Reason whose label value is s, reasonOther for
+// any other string (a newer replica's reason, say).
+func parseReason(s string) Reason {
+	for i, r := range reasons {
+		if r == s {
+			return Reason(i)
+		}
+	}
+	return reasonOther
+}
 
 // String returns the reason's label value.
 func (r Reason) String() string { return reasons[r.index()] }

@@ -15,7 +15,10 @@ type Caches struct {
 	awards *Cache[[]awardtracker.AwardProgress]
 }
 
-var _ awardtracker.CacheService = (*Caches)(nil)
+var (
+	_ awardtracker.CacheService = (*Caches)(nil)
+	_ awardtracker.CacheDropper = (*Caches)(nil)
+)
 
 // NewCaches returns the pair.
 func NewCaches(stats *Cache[*awardtracker.Stats], awards *Cache[[]awardtracker.AwardProgress]) *Caches {
@@ -52,11 +55,25 @@ func (c *Caches) InvalidateUserCaches(_ context.Context, userID int64) {
 }
 
 // InvalidateAllCaches drops every entry, counted as manual.
-func (c *Caches) InvalidateAllCaches(context.Context) {
+func (c *Caches) InvalidateAllCaches(context.Context) { c.invalidateAll(ReasonManual) }
+
+// DropUserCaches applies another replica's invalidation of one user, under
+// the sender's reason. It goes through the same generation guard as a local
+// write: a load in flight keeps its value for its callers but does not
+// cache it.
+func (c *Caches) DropUserCaches(userID int64, reason string) {
+	c.invalidateUser(userID, parseReason(reason))
+}
+
+// DropAllCaches drops everything, counted as reconnect: the listener of a
+// fleet's invalidations lost its connection and cannot know what it missed.
+func (c *Caches) DropAllCaches() { c.invalidateAll(ReasonReconnect) }
+
+func (c *Caches) invalidateAll(reason Reason) {
 	if c.stats != nil {
-		c.stats.InvalidateAll(ReasonManual)
+		c.stats.InvalidateAll(reason)
 	}
 	if c.awards != nil {
-		c.awards.InvalidateAll(ReasonManual)
+		c.awards.InvalidateAll(reason)
 	}
 }

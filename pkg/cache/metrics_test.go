@@ -147,11 +147,13 @@ awardtracker_cache_invalidations_total{cache="award",reason="delete"} 1
 awardtracker_cache_invalidations_total{cache="award",reason="import"} 0
 awardtracker_cache_invalidations_total{cache="award",reason="manual"} 1
 awardtracker_cache_invalidations_total{cache="award",reason="other"} 0
+awardtracker_cache_invalidations_total{cache="award",reason="reconnect"} 0
 awardtracker_cache_invalidations_total{cache="award",reason="sync"} 0
 awardtracker_cache_invalidations_total{cache="stats",reason="delete"} 0
 awardtracker_cache_invalidations_total{cache="stats",reason="import"} 1
 awardtracker_cache_invalidations_total{cache="stats",reason="manual"} 0
 awardtracker_cache_invalidations_total{cache="stats",reason="other"} 1
+awardtracker_cache_invalidations_total{cache="stats",reason="reconnect"} 0
 awardtracker_cache_invalidations_total{cache="stats",reason="sync"} 0
 awardtracker_cache_items{cache="award"} 1
 awardtracker_cache_items{cache="stats"} 1

@@ -17,6 +17,10 @@ import (
 // Every method is written out rather than the inner service embedded, so
 // that a write method added to the interface fails to compile here instead
 // of bypassing the invalidation.
+//
+// In a fleet the other replicas hear of the write from the storage, which
+// sends the notification inside the write's transaction; Caches applies
+// theirs.
 type QSOService struct {
 	inner  awardtracker.QSOService
 	caches *Caches

@@ -226,7 +226,7 @@ func TestCaches(t *testing.T) {
 func TestReason_String(t *testing.T) {
 	for r, want := range map[cache.Reason]string{
 		cache.ReasonImport: "import", cache.ReasonSync: "sync", cache.ReasonDelete: "delete",
-		cache.ReasonManual: "manual", cache.Reason(99): "other",
+		cache.ReasonManual: "manual", cache.ReasonReconnect: "reconnect", cache.Reason(99): "other",
 	} {
 		if got := r.String(); got != want {
 			t.Errorf("Reason(%d) = %q, want %q", r, got, want)

@@ -209,14 +209,25 @@ func QSOs(opts Options) iter.Seq2[awardtracker.ImportRecord, error] {
 	}
 }
 
+// satelliteGrids are the partners' grids of the satellite QSOs, one each.
+var satelliteGrids = []string{"FN31", "FN42", "EM79", "EN52", "DM79", "CN87", "EL96", "FM18", "EM12", "DN70", "FN20", "EM48"}
+
+// oldLogQSOs is how many contacts of the old paper log every log ends with.
+const oldLogQSOs = 2
+
+// Count is how many QSOs QSOs(opts) yields: the generated ones, then the
+// old paper log's and the satellite QSOs that every demo log has.
+func Count(opts Options) int {
+	return opts.withDefaults().QSOs + oldLogQSOs + len(satelliteGrids)
+}
+
 func satelliteQSOs(station string) []awardtracker.QSO {
 	sats := []struct {
 		name, mode string
 		mhz        float64
 	}{{"RS-44", "SSB", 145.965}, {"SO-50", "FM", 145.85}, {"AO-7", "CW", 145.9}}
-	grids := []string{"FN31", "FN42", "EM79", "EN52", "DM79", "CN87", "EL96", "FM18", "EM12", "DN70", "FN20", "EM48"}
-	out := make([]awardtracker.QSO, 0, len(grids))
-	for i, g := range grids {
+	out := make([]awardtracker.QSO, 0, len(satelliteGrids))
+	for i, g := range satelliteGrids {
 		s := sats[i%len(sats)]
 		start := time.Date(2024, 3, 1+i, 18, 5, 0, 0, time.UTC)
 		q := awardtracker.QSO{StationCallsign: station, Call: fmt.Sprintf("K%dS%c%c", i%10, 'A'+i, 'A'+i%3), Start: start,
@@ -297,8 +308,8 @@ func generate(r *rand.Rand, opts Options, states []adif.State, span int64) award
 }
 
 // Unconfirmed returns n of the demo QSOs that LoTW has not confirmed yet,
-// as the confirmations a LoTW report would bring for them: the demo's fake
-// LoTW serves these, so that a sync in the demo has something to do.
+// as the confirmations a LoTW report would bring for them: LoTWReport
+// writes these, so that the demo shows confirmations arriving.
 func Unconfirmed(opts Options, n int) []awardtracker.QSO {
 	opts = opts.withDefaults()
 	var out []awardtracker.QSO

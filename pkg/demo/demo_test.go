@@ -58,6 +58,12 @@ func TestQSOs(t *testing.T) {
 		}
 		i++
 	}
+	if want := demo.Count(demo.Options{}); n != want {
+		t.Errorf("got %d QSOs, Count says %d", n, want)
+	}
+	if got, want := demo.Count(demo.Options{QSOs: 10}), 10+2+12; got != want {
+		t.Errorf("Count of a 10-QSO log: got %d, want %d", got, want)
+	}
 	if u := demo.Unconfirmed(demo.Options{}, 10); len(u) != 10 || !u[0].LoTWConfirmed {
 		t.Errorf("Unconfirmed: %d, want 10 confirmations", len(u))
 	}

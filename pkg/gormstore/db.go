@@ -85,6 +85,24 @@ type Options struct {
 	QueryDelay time.Duration
 	// Now is the clock (default time.Now); tests inject one.
 	Now func() time.Time
+	// Notifier, if set, announces every write that changed a user's QSOs
+	// inside that write's transaction (PostgreSQL: the cache
+	// invalidations of a fleet).
+	Notifier ChangeNotifier
+}
+
+// ChangeNotifier announces to other processes that a user's QSOs changed.
+// Its statement runs last in the write's transaction, so the announcement
+// goes out exactly when the write commits (PostgreSQL queues a NOTIFY
+// until COMMIT and drops it on ROLLBACK), and a failed announcement fails
+// the write rather than leave the others unaware of it.
+type ChangeNotifier interface {
+	// NotifySQL returns the statement and its bound values that announce
+	// userID's change; reason is "import", "sync" or "delete".
+	NotifySQL(userID int64, reason string) (string, []any)
+	// Notified is called once the transaction ended: err is nil when it
+	// committed (and the announcement was delivered).
+	Notified(err error)
 }
 
 // DB is an open database.
@@ -94,6 +112,7 @@ type DB struct {
 	dialect Dialect
 	log     *slog.Logger
 	now     func() time.Time
+	notify  ChangeNotifier // nil: nobody else to tell
 	// tracker times the statements that bypass GORM's callbacks (bulk).
 	tracker *perf.Tracker
 	// writer admits one writing statement or transaction at a time when
@@ -120,7 +139,7 @@ func New(ctx context.Context, g *gorm.DB, d Dialect, opts Options) (*DB, error) 
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: d, log: opts.Logger, tracker: opts.Tracker,
-		now: func() time.Time { return opts.Now().UTC() }, health: writeHealth{reason: d.StorageFailure}}
+		now: func() time.Time { return opts.Now().UTC() }, health: writeHealth{reason: d.StorageFailure}, notify: opts.Notifier}
 	if d.SingleWriter {
 		db.writer = make(chan struct{}, 1)
 	}

@@ -35,6 +35,11 @@ const insertBatch = 200
 // and updates matched ones in batches too.
 func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions) (*awardtracker.ImportResult, error) {
 	res := &awardtracker.ImportResult{Rejected: []awardtracker.Rejection{}}
+	reason := "import"
+	if opts.Cursor != nil {
+		reason = "sync"
+	}
+	notified := false
 	// write runs the whole import in one transaction.
 	err := s.db.write(ctx, "qso_import", func(tx *gorm.DB) error {
 		if s.db.dialect.LockUserSQL != "" {
@@ -42,8 +47,18 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 				return err
 			}
 		}
-		return s.db.importTx(ctx, tx, bulk{db: s.db, tx: tx}, userID, src, records, opts, res)
+		if err := s.db.importTx(ctx, tx, bulk{db: s.db, tx: tx}, userID, src, records, opts, res); err != nil {
+			return err
+		}
+		if !res.Changed() {
+			return nil
+		}
+		notified = s.db.notify != nil
+		return s.db.notifyTx(tx, userID, reason)
 	})
+	if notified {
+		s.db.notify.Notified(err)
+	}
 	if err != nil {
 		return nil, s.db.formatError(err)
 	}
@@ -388,11 +403,19 @@ func (s *QSOService) FindQSOs(ctx context.Context, userID int64, f awardtracker.
 // DeleteQSO deletes one of the user's QSOs.
 func (s *QSOService) DeleteQSO(ctx context.Context, userID, qsoID int64) error {
 	var deleted int64
+	notified := false
 	err := s.db.write(ctx, "qso_delete", func(tx *gorm.DB) error {
 		res := tx.Where("id = ? AND user_id = ?", qsoID, userID).Delete(&qsoRow{})
 		deleted = res.RowsAffected
-		return res.Error
+		if res.Error != nil || deleted == 0 {
+			return res.Error
+		}
+		notified = s.db.notify != nil
+		return s.db.notifyTx(tx, userID, "delete")
 	})
+	if notified {
+		s.db.notify.Notified(err)
+	}
 	if err != nil {
 		return s.db.formatError(err)
 	}
@@ -441,4 +464,14 @@ func (r *qsoRow) qso() awardtracker.QSO {
 		DCLConfirmed: r.DCLConfirmed, DCLConfirmedAt: timePtr(r.DCLConfirmedAt),
 		CreatedAt: time.Unix(r.CreatedAt, 0).UTC(), UpdatedAt: time.Unix(r.UpdatedAt, 0).UTC(),
 	}
+}
+
+// notifyTx runs the ChangeNotifier's statement in tx, if there is a
+// notifier; the caller then reports the transaction's outcome to it.
+func (db *DB) notifyTx(tx *gorm.DB, userID int64, reason string) error {
+	if db.notify == nil {
+		return nil
+	}
+	q, args := db.notify.NotifySQL(userID, reason)
+	return tx.Exec(q, args...).Error
 }

@@ -10,7 +10,7 @@
 //
 // It does not store anything, retry, or schedule downloads: package syncer
 // does that. Uploads, the DXCC-credit endpoint and the user-activity CSV are
-// not implemented. Package lotwtest is a fake LoTW for tests and the demo.
+// not implemented. Package lotwtest is a fake LoTW for tests.
 package lotw
 
 import (

@@ -1,8 +1,9 @@
 // Command benchsuite runs awardtracker's benchmark suite and prints one
 // table: the Go benchmarks of package bench (summarised by benchstat), the
 // HTTP rows (wrk against the service stack and a bare Echo server, each in
-// a child process of this command) and the LoTW sync row (one child process
-// per sync, for its peak RSS). Every row is measured against its baseline
+// a child process of this command), the LoTW sync row (one child process
+// per sync, for its peak RSS), the export row and the fleet's cache
+// invalidation lag (package postgres's benchmark, on PostgreSQL). Every row is measured against its baseline
 // in the same run. `make bench` runs it from the module root.
 //
 // Load only ever goes to 127.0.0.1, and every run stops by itself.
@@ -65,6 +66,7 @@ type suiteOptions struct {
 	syncRecords int
 	exportRuns  int
 	exportQSOs  int
+	fleetRuns   int
 	skip        map[string]bool
 }
 
@@ -84,7 +86,8 @@ func runSuite(args []string) error {
 	fs.IntVar(&o.syncRecords, "sync.records", 100_000, "records in the fake LoTW report")
 	fs.IntVar(&o.exportRuns, "export.runs", 3, "exports (and reads) per measurement, each in a fresh process")
 	fs.IntVar(&o.exportQSOs, "export.qsos", 100_000, "QSOs of the exported log")
-	skip := fs.String("skip", "", "comma-separated parts to skip: go, http, sync, export")
+	fs.IntVar(&o.fleetRuns, "fleet.runs", 3, "runs of the cache invalidation lag benchmark (PostgreSQL)")
+	skip := fs.String("skip", "", "comma-separated parts to skip: go, http, sync, export, fleet")
 	fs.Parse(args)
 	o.skip = map[string]bool{}
 	for _, s := range strings.Split(*skip, ",") {
@@ -139,6 +142,11 @@ func runSuite(args []string) error {
 	}
 	if !o.skip["export"] {
 		if err := measureExport(self, tmp, o, t, progress); err != nil {
+			return err
+		}
+	}
+	if !o.skip["fleet"] {
+		if err := measureFleet(o.fleetRuns, t, progress); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/awardtracker/awardtracker/bench"
+	"github.com/awardtracker/awardtracker/internal/app"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/demo"
 )
@@ -59,11 +60,11 @@ func runServe(args []string) error {
 			return err
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-		s, err := bench.NewStack(ctx, bench.StackOptions{DBPath: filepath.Join(*dir, "serve.db"), Logger: log})
+		s, err := bench.Open(ctx, bench.Options{DBPath: filepath.Join(*dir, "serve.db"), Logger: log})
 		if err != nil {
 			return err
 		}
-		closeFn = func() { s.Close() }
+		closeFn = func() { s.Close(context.Background()) }
 		u, tok, err := s.Auth.Register(ctx, "N0BENCH", "benchmark-password")
 		if err != nil {
 			return err
@@ -137,7 +138,7 @@ func runServe(args []string) error {
 
 // warmTracker makes n calls of each query the API makes for a user, so that
 // /api/health summarises full windows, as it does in a long-running process.
-func warmTracker(ctx context.Context, s *bench.Stack, userID int64, n int) error {
+func warmTracker(ctx context.Context, s *app.Main, userID int64, n int) error {
 	for range n {
 		s.Caches.InvalidateUserCaches(ctx, userID)
 		if _, err := s.Stats.Stats(ctx, userID); err != nil {

@@ -15,16 +15,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/awardtracker/awardtracker/bench"
+	"github.com/awardtracker/awardtracker/internal/app"
 	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
-	"github.com/awardtracker/awardtracker/pkg/cache"
-	"github.com/awardtracker/awardtracker/pkg/lotw"
-	"github.com/awardtracker/awardtracker/pkg/perf"
-	"github.com/awardtracker/awardtracker/pkg/secret"
-	"github.com/awardtracker/awardtracker/pkg/sqlite"
-	"github.com/awardtracker/awardtracker/pkg/syncer"
 )
 
 // syncResult is what a sync child prints on stdout.
@@ -96,18 +90,18 @@ func runSync(args []string) error {
 		}
 		res.Seconds, res.CPUSeconds = time.Since(start).Seconds(), cpuTime()-cpu0
 	case "log":
-		db, userID, err := openSyncDB(ctx, *dir)
+		m, userID, err := openSync(ctx, *dir, "")
 		if err != nil {
 			return err
 		}
-		defer db.Close()
+		defer m.Close(context.Background())
 		f, err := os.Open(*file)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		start, cpu0 := time.Now(), cpuTime()
-		r, err := sqlite.NewQSOService(db).ImportQSOs(ctx, userID, awardtracker.SourceLog,
+		r, err := m.QSOs.ImportQSOs(ctx, userID, awardtracker.SourceLog,
 			adif.Records(bufio.NewReaderSize(f, 64<<10), awardtracker.SourceLog), awardtracker.ImportOptions{})
 		if err != nil {
 			return err
@@ -115,13 +109,13 @@ func runSync(args []string) error {
 		res = syncResult{Records: r.Imported + r.Updated + r.Duplicates, Imported: r.Imported,
 			Seconds: time.Since(start).Seconds(), CPUSeconds: cpuTime() - cpu0}
 	case "sync":
-		db, userID, err := openSyncDB(ctx, *dir)
+		m, userID, err := openSync(ctx, *dir, *url)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
+		defer m.Close(context.Background())
 		start, cpu0 := time.Now(), cpuTime()
-		job, err := syncOnce(ctx, db, userID, *url, *login, *password)
+		job, err := syncOnce(ctx, m, userID, *login, *password)
 		if err != nil {
 			return err
 		}
@@ -138,53 +132,36 @@ func runSync(args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
-// openSyncDB opens the database in dir, with query tracking as in the
-// service, and returns the benchmark user, creating it if needed.
-func openSyncDB(ctx context.Context, dir string) (*sqlite.DB, int64, error) {
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "sync.db"), sqlite.Options{Tracker: perf.New(prometheus.NewRegistry(), perf.Options{})})
+// openSync runs the service over the database in dir, assembled as in
+// production (bench.Open: query tracking, caches to invalidate, the syncer
+// with its metrics) with its LoTW client pointed at lotwURL, and returns
+// the benchmark user, creating it if needed.
+func openSync(ctx context.Context, dir, lotwURL string) (*app.Main, int64, error) {
+	m, err := bench.Open(ctx, bench.Options{DBPath: filepath.Join(dir, "sync.db"), LoTWURL: lotwURL, SecretsKey: benchSecretsKey})
 	if err != nil {
 		return nil, 0, err
 	}
-	users := sqlite.NewUserService(db)
-	u, _, err := users.FindUserByCallsign(ctx, benchUser)
+	u, _, err := m.Users.FindUserByCallsign(ctx, benchUser)
 	if awardtracker.ErrorCode(err) == awardtracker.ENOTFOUND {
-		u, err = users.CreateUser(ctx, benchUser, []byte("placeholder"))
+		u, err = m.Users.CreateUser(ctx, benchUser, []byte("placeholder"))
 	}
 	if err != nil {
-		db.Close()
+		m.Close(context.Background())
 		return nil, 0, err
 	}
-	return db, u.ID, nil
+	return m, u.ID, nil
 }
 
 // benchSecretsKey seals the benchmark user's LoTW password.
 const benchSecretsKey = "awardtracker-benchmark-secrets-key-not-a-secret"
 
 // syncOnce stores the LoTW credentials and runs one sync through the
-// syncer, wired as cmd/awardtracker wires it (caches to invalidate,
-// metrics on a registry); the timing includes storing the credentials.
-func syncOnce(ctx context.Context, db *sqlite.DB, userID int64, url, login, password string) (*awardtracker.SyncJob, error) {
-	box, err := secret.NewBox(benchSecretsKey)
-	if err != nil {
+// service's syncer; the timing includes storing the credentials.
+func syncOnce(ctx context.Context, m *app.Main, userID int64, login, password string) (*awardtracker.SyncJob, error) {
+	if err := m.Syncer.SetLoTWCredentials(ctx, userID, login, password); err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	cm := cache.NewMetrics(reg)
-	caches := cache.NewCaches(cache.New[*awardtracker.Stats]("stats", 5*time.Minute, cm),
-		cache.New[[]awardtracker.AwardProgress]("award", 5*time.Minute, cm))
-	s, err := syncer.New(syncer.Options{
-		QSOs: cache.NewQSOService(sqlite.NewQSOService(db), caches), States: sqlite.NewSyncStateService(db),
-		LoTW: lotw.New(lotw.Options{URL: url, Version: "bench"}),
-		Box:  box, Registerer: reg,
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close(context.Background())
-	if err := s.SetLoTWCredentials(ctx, userID, login, password); err != nil {
-		return nil, err
-	}
-	return s.Sync(ctx, userID, awardtracker.SourceLoTW)
+	return m.Syncer.Sync(ctx, userID, awardtracker.SourceLoTW)
 }
 
 // cpuTime returns the user + system CPU seconds this process has used.

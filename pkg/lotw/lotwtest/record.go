@@ -81,7 +81,7 @@ func SampleRecords() []Record {
 }
 
 // NewSampleServer starts a fake LoTW with one account holding the sample
-// records: what the --demo mode points its LoTW client at.
+// records.
 func NewSampleServer(login, password string) *Server {
 	s := NewServer()
 	s.AddAccount(login, password)
