@@ -99,7 +99,6 @@ func MigrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
 // queue is the River client of the fleet mode.
 type queue struct {
 	client *river.Client[pgx.Tx]
-	every  time.Duration // the schedule's interval, set by Run
 }
 
 // retryPolicy spaces River's retries like the scheduler's back-off, so that
