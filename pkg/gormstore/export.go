@@ -3,7 +3,6 @@ package gormstore
 import (
 	"context"
 	"iter"
-	"strings"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
@@ -22,24 +21,7 @@ import (
 func (s *QSOService) ExportQSOs(ctx context.Context, userID int64, f awardtracker.ExportFilter) iter.Seq2[awardtracker.QSO, error] {
 	return func(yield func(awardtracker.QSO, error) bool) {
 		// The same conditions as FindQSOs, plus Since.
-		q := s.db.conn(ctx, "qso_export").Model(&qsoRow{}).Where("user_id = ?", userID)
-		if f.Band != "" {
-			q = q.Where("band = ?", strings.ToLower(f.Band))
-		}
-		if f.Mode != "" {
-			m := strings.ToUpper(f.Mode)
-			q = q.Where("(mode = ? OR submode = ?)", m, m)
-		}
-		if f.Call != "" {
-			q = q.Where("call = ?", strings.ToUpper(f.Call))
-		}
-		if f.Confirmed != nil {
-			if *f.Confirmed {
-				q = q.Where("(lotw_confirmed OR dcl_confirmed)")
-			} else {
-				q = q.Where("NOT (lotw_confirmed OR dcl_confirmed)")
-			}
-		}
+		q := whereQSOs(s.db.conn(ctx, "qso_export").Model(&qsoRow{}), userID, f.Band, f.Mode, f.Call, f.Confirmed)
 		if !f.Since.IsZero() {
 			q = q.Where("start >= ?", f.Since.Unix())
 		}

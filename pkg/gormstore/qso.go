@@ -358,29 +358,36 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// maxPage caps one page of QSOs.
-const maxPage = 1000
-
-// FindQSOs returns a page of the user's QSOs, newest first.
-func (s *QSOService) FindQSOs(ctx context.Context, userID int64, f awardtracker.QSOFilter) ([]awardtracker.QSO, int, error) {
-	q := s.db.conn(ctx, "qso_list").Model(&qsoRow{}).Where("user_id = ?", userID)
-	if f.Band != "" {
-		q = q.Where("band = ?", strings.ToLower(f.Band))
+// whereQSOs adds the QSO list's filters (shared by FindQSOs and ExportQSOs);
+// empty values select everything.
+func whereQSOs(q *gorm.DB, userID int64, band, mode, call string, confirmed *bool) *gorm.DB {
+	q = q.Where("user_id = ?", userID)
+	if band != "" {
+		q = q.Where("band = ?", strings.ToLower(band))
 	}
-	if f.Mode != "" {
-		m := strings.ToUpper(f.Mode)
+	if mode != "" {
+		m := strings.ToUpper(mode)
 		q = q.Where("(mode = ? OR submode = ?)", m, m)
 	}
-	if f.Call != "" {
-		q = q.Where("call = ?", strings.ToUpper(f.Call))
+	if call != "" {
+		q = q.Where("call = ?", strings.ToUpper(call))
 	}
-	if f.Confirmed != nil {
-		if *f.Confirmed {
+	if confirmed != nil {
+		if *confirmed {
 			q = q.Where("(lotw_confirmed OR dcl_confirmed)")
 		} else {
 			q = q.Where("NOT (lotw_confirmed OR dcl_confirmed)")
 		}
 	}
+	return q
+}
+
+// maxPage caps one page of QSOs.
+const maxPage = 1000
+
+// FindQSOs returns a page of the user's QSOs, newest first.
+func (s *QSOService) FindQSOs(ctx context.Context, userID int64, f awardtracker.QSOFilter) ([]awardtracker.QSO, int, error) {
+	q := whereQSOs(s.db.conn(ctx, "qso_list").Model(&qsoRow{}), userID, f.Band, f.Mode, f.Call, f.Confirmed)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, s.db.formatError(err)
