@@ -56,8 +56,8 @@ func TestComposeFleet(t *testing.T) {
 	first := p.service(t, fleetReplicas[0])
 	for _, name := range fleetReplicas {
 		s := p.service(t, name)
-		if s.Image != first.Image || s.Image == "" {
-			t.Errorf("%s: image %q; want the one %s builds (%q)", name, s.Image, fleetReplicas[0], first.Image)
+		if s.Image != p.service(t, "awardtracker").Image || s.Build == nil || s.Build.Context != root {
+			t.Errorf("%s: image %q, build %+v; want the default stack's image, built from the repository", name, s.Image, s.Build)
 		}
 		if addr := s.flag("web.listen-address"); addr != ":3001" {
 			t.Errorf("%s listens on %q; want :3001", name, addr)
@@ -80,9 +80,6 @@ func TestComposeFleet(t *testing.T) {
 		if s.publishes(3001) {
 			t.Errorf("%s: publishes 3001; the fleet is reached through the load balancer", name)
 		}
-	}
-	if first.Build == nil || first.Build.Context != root {
-		t.Errorf("%s: build %+v; want the repository as context", fleetReplicas[0], first.Build)
 	}
 	pg := p.service(t, "postgres")
 	if env(pg, "POSTGRES_PASSWORD") == "" || !strings.Contains(env(first, "AWARDTRACKER_DB_URL"), ":"+env(pg, "POSTGRES_PASSWORD")+"@") {
