@@ -66,6 +66,9 @@ type config struct {
 	outlierFactor      float64
 	outlierMinShare    float64
 	outlierMinReplicas int
+	// latencyOutlierFactor is the same for a replica's API P95 against
+	// the fleet's median P95.
+	latencyOutlierFactor float64
 
 	// syncQueueMaxWait is how long a sync job may wait, ready, for a
 	// worker. River's queue is global (every replica reports the same
@@ -138,6 +141,7 @@ var mixin = config{
 	outlierFactor:        3,
 	outlierMinShare:      0.01,
 	outlierMinReplicas:   3,
+	latencyOutlierFactor: 2,
 	syncQueueMaxWait:     "15m",
 	discardWindow:        "1h",
 	listenerDownFor:      "5m",

@@ -108,6 +108,16 @@ interpolated. The dashboards do the same on the instances selected.`
 			`histogram_quantile(`+q+`, job_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m)`,
 			kv{"quantile", q}))
 	}
+	apiLatency := record("instance_le:awardtracker_http_api_request_duration_seconds_bucket:rate5m", `
+sum by (job, instance, le) (
+  instance_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m{route=~"/api/.+", route!~"`+strings.Join(c.slo.skipRoutes, "|")+`"}
+)`)
+	apiLatency.comment = `One latency per replica over the API routes the SLO counts, for
+comparing replicas (AwardtrackerReplicaLatencyOutlier).`
+	rules = append(rules, apiLatency,
+		record("instance_quantile:awardtracker_http_api_request_duration_seconds:histogram_quantile_rate5m",
+			`histogram_quantile(0.95, instance_le:awardtracker_http_api_request_duration_seconds_bucket:rate5m)`,
+			kv{"quantile", "0.95"}))
 	rules = append(rules,
 		record("job:awardtracker_http_api_request_errors_per_requests:ratio_rate5m", `
 sum by (job) (instance:awardtracker_http_api_request_errors:rate5m)
@@ -473,6 +483,24 @@ bad deploy), while the fleet's share may still be under
 AwardtrackerHighErrorRate's. Guards: over `+pct(c.outlierMinShare)+` (against a median
 of 0), at least `+fmt.Sprint(c.errorMinRequests)+` requests in 5 minutes on the replica, and at
 least `+spelled(c.outlierMinReplicas)+` replicas reporting (the median of two is their mean).`))
+	p95 := `instance_quantile:awardtracker_http_api_request_duration_seconds:histogram_quantile_rate5m{quantile="0.95"}`
+	rules = append(rules, alertRule("AwardtrackerReplicaLatencyOutlier", `
+`+p95+`
+  > on (job) group_left ()
+  (`+num(c.latencyOutlierFactor)+` * quantile by (job) (0.5, `+p95+`))
+and
+`+p95+` > `+num(s.threshold)+`
+and ignoring (quantile)
+instance:awardtracker_http_api_slo_requests:rate5m * 300 >= `+fmt.Sprint(c.errorMinRequests)+`
+and on (job)
+count by (job) (`+p95+`) >= `+fmt.Sprint(c.outlierMinReplicas), "15m", "warning",
+		"One replica answers API requests far slower than the others.",
+		`The P95 of API requests on {{ $labels.instance }} over the last 5 minutes is {{ $value | humanizeDuration }}, over `+num(c.latencyOutlierFactor)+` times the fleet's median, for `+humanCount("15m")+`.`,
+		`A replica far slower than the others (a noisy neighbour, a
+starved database pool, CPU throttling) while the fleet's SLO may
+still hold. Guards: a P95 over the SLO's `+ms(s.threshold)+` (twice 5 ms is no
+problem), at least `+fmt.Sprint(c.errorMinRequests)+` SLO requests in 5 minutes on the replica, and
+at least `+spelled(c.outlierMinReplicas)+` replicas reporting.`))
 	for i, w := range s.windows {
 		burn := func(window string) string {
 			return `slo:sli_error:ratio_rate` + window + `{slo="` + s.name + `"} > (` + num(w.factor) + ` * ` + num(s.budget) + `)`
