@@ -55,6 +55,8 @@ tools:
 	GO=$(GO) ./scripts/install-monitoring-tools.sh $(PROMETHEUS_VERSION) $(ALERTMANAGER_VERSION)
 	@echo ">> checking PostgreSQL for the storage tests on both engines"
 	./scripts/install-postgres.sh
+	@echo ">> checking haproxy for the compose fleet profile's load balancer config"
+	./scripts/install-haproxy.sh
 
 .PHONY: vet
 vet:

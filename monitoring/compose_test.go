@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,10 +23,11 @@ import (
 
 type composeProject struct{ *types.Project }
 
-func loadCompose(t testing.TB) composeProject {
+func loadCompose(t testing.TB, profiles ...string) composeProject {
 	t.Helper()
 	root := repoRoot(t)
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithProfiles(profiles),
 		cli.WithWorkingDirectory(root),
 		// A fixed, empty environment: the ${VAR:-default}s take their
 		// defaults whatever the machine running the test has set.
@@ -100,7 +102,22 @@ func TestCompose(t *testing.T) {
 	if p.WorkingDir != root {
 		t.Errorf("project directory %s; want %s", p.WorkingDir, root)
 	}
+	// The default stack (no profile) is these four and nothing else.
+	if got, want := p.ServiceNames(), []string{"alertmanager", "awardtracker", "grafana", "prometheus"}; !slices.Equal(got, want) {
+		t.Errorf("services without a profile: got %v, want %v", got, want)
+	}
 	for _, name := range []string{"awardtracker", "prometheus", "alertmanager", "grafana"} {
+		p.checkService(t, name)
+	}
+	p.checkDefault(t)
+}
+
+// checkService checks what every service must satisfy: bind mounts from
+// the repository, read-only, existing; declared volumes; pinned images.
+func (p composeProject) checkService(t *testing.T, name string) {
+	t.Helper()
+	root := repoRoot(t)
+	{
 		s := p.service(t, name)
 		// Every bind mount comes from the repository and exists there;
 		// configuration is mounted read-only.
@@ -131,6 +148,12 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkDefault checks the wiring of the default stack.
+func (p composeProject) checkDefault(t *testing.T) {
+	t.Helper()
+	root := repoRoot(t)
 
 	// awardtracker is built from this repository's Dockerfile and listens
 	// where Prometheus scrapes it.

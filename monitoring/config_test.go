@@ -19,10 +19,13 @@ import (
 
 func TestPrometheusConfig(t *testing.T) {
 	promtool := needTool(t, "promtool")
-	out := run(t, repoRoot(t), promtool, "check", "config", "prometheus.yml")
-	// The glob must pick up the rule files and nothing else (not the tests).
-	if got, want := strings.Count(out, "rules found"), len(ruleFiles(t)); got != want {
-		t.Errorf("promtool check config checked %d rule files; want %d:\n%s", got, want, out)
+	// prometheus-fleet.yml is the compose fleet profile's variant.
+	for _, file := range []string{"prometheus.yml", "prometheus-fleet.yml"} {
+		out := run(t, repoRoot(t), promtool, "check", "config", file)
+		// The glob must pick up the rule files and nothing else (not the tests).
+		if got, want := strings.Count(out, "rules found"), len(ruleFiles(t)); got != want {
+			t.Errorf("%s: promtool check config checked %d rule files; want %d:\n%s", file, got, want, out)
+		}
 	}
 
 	var cfg prometheusConfig

@@ -164,7 +164,7 @@ func TestEndToEnd(t *testing.T) {
 		names := recordingRules(t)
 		for _, name := range names {
 			res := queryRange(t, ctx, prom, name+`{job="awardtracker"}`, start, time.Now())
-			if len(res) == 0 {
+			if len(res) == 0 && !postgresOnly.MatchString(name) {
 				t.Errorf("recording rule %s yields no series", name)
 			}
 		}
@@ -192,6 +192,9 @@ func TestEndToEnd(t *testing.T) {
 						// and its "today" side must have data.
 						expr = offsetClause.ReplaceAllString(expr, "")
 						res = queryRange(t, ctx, prom, expr, start, end)
+					}
+					if len(res) == 0 && postgresOnly.MatchString(expr) {
+						continue
 					}
 					if len(res) == 0 {
 						t.Errorf("%s returns no series: %s", where, expr)
@@ -276,6 +279,13 @@ func recordSources(t *testing.T, root string) {
 }
 
 var offsetClause = regexp.MustCompile(`\s+offset\s+\d+[smhdwy]`)
+
+// postgresOnly matches the series only a service on PostgreSQL exports
+// (River's queue, the cache invalidation listener) and the records built
+// on them. This test runs the service on SQLite, so queries reading them
+// must parse and evaluate but may return nothing; the fleet's promtool
+// tests (alerts/tests/fleet.test.yml) cover their values.
+var postgresOnly = regexp.MustCompile(`awardtracker_sync_queue_|awardtracker_cache_listener_|awardtracker_cache_notifications_|awardtracker_cache_invalidation_lag_`)
 
 // substitute replaces the dashboard variables as Grafana would with "All"
 // selected. $__rate_interval is max(step + scrape, 4 * scrape) in Grafana;

@@ -57,6 +57,31 @@ type config struct {
 	// service exports it as awardtracker_backup_interval_seconds) may pass
 	// without a successful scheduled backup.
 	backupStaleIntervals int
+
+	// A fleet is several replicas under one job. outlierFactor is how many
+	// times the fleet's median API error share one replica must reach to
+	// be "far from the others"; outlierMinShare keeps a replica at 0.2 %
+	// next to a median of 0 quiet; outlierMinReplicas is the fleet size
+	// from which a median means something (of two, it is their mean).
+	outlierFactor      float64
+	outlierMinShare    float64
+	outlierMinReplicas int
+	// latencyOutlierFactor is the same for a replica's API P95 against
+	// the fleet's median P95.
+	latencyOutlierFactor float64
+
+	// syncQueueMaxWait is how long a sync job may wait, ready, for a
+	// worker. River's queue is global (every replica reports the same
+	// figures), so the alert takes the max across replicas. It is a fixed
+	// bound because the service exports no sync timeout: several sync
+	// timeouts (the default is minutes) of every worker busy.
+	syncQueueMaxWait string
+	// discardWindow is the range over which a growing count of discarded
+	// sync jobs fires.
+	discardWindow string
+	// listenerDownFor is how long a replica may run without its cache
+	// invalidation listener: meanwhile it may serve stale statistics.
+	listenerDownFor string
 }
 
 // slo is the latency SLO of the API: all but a budget share of API
@@ -113,6 +138,13 @@ var mixin = config{
 	syncInterval:         time.Hour,
 	syncStaleIntervals:   3,
 	backupStaleIntervals: 2,
+	outlierFactor:        3,
+	outlierMinShare:      0.01,
+	outlierMinReplicas:   3,
+	latencyOutlierFactor: 2,
+	syncQueueMaxWait:     "15m",
+	discardWindow:        "1h",
+	listenerDownFor:      "5m",
 }
 
 // sel is the selector of a raw series: the job plus any further matchers.

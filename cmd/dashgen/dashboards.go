@@ -66,6 +66,27 @@ func overview(c config) *board {
 		targets: []target{{expr: `instance:awardtracker_http_api_request_errors_per_requests:ratio_rate5m{` + sel + `}`, legend: "{{instance}}"}},
 	})
 
+	b.row("Fleet")
+	b.stat(panel{
+		title: "Replicas up", unit: "none", span: 6,
+		desc:     "Targets of the job that answered the last scrape, of those selected. Some but not all down for 4 minutes fires AwardtrackerFleetPartlyDown; each down target fires AwardtrackerDown.",
+		targets:  []target{{expr: `sum by (job) (up{` + sel + `})`, legend: "up"}, {expr: `count by (job) (up{` + sel + `})`, legend: "targets"}},
+		showName: true,
+	})
+	b.timeseries(panel{
+		title: "API 5xx share: each replica and the fleet", unit: "percentunit", span: 9, min: ptr(0.0), threshold: ptr(c.errorShareMax),
+		desc: "Each selected replica's share of API requests answered with 5xx over 5 minutes, and the share of the selected replicas together (errors summed over requests summed). A replica over " + num(c.outlierFactor) + " times the fleet median (and over " + pct(c.outlierMinShare) + fmt.Sprintf(", in a fleet of at least %d) for 10 minutes fires AwardtrackerReplicaErrorOutlier.", c.outlierMinReplicas),
+		targets: []target{
+			{expr: `instance:awardtracker_http_api_request_errors_per_requests:ratio_rate5m{` + sel + `}`, legend: "{{instance}}"},
+			{expr: `sum(instance:awardtracker_http_api_request_errors:rate5m{` + sel + `}) / sum(instance:awardtracker_http_api_requests:rate5m{` + sel + `})`, legend: "fleet"},
+		},
+	})
+	b.timeseries(panel{
+		title: "P95 latency by route, fleet", unit: "s", span: 9,
+		desc:    "P95 of the request duration by route over 5 minutes across the selected replicas: their bucket rates summed, then interpolated (a mean of per-replica P95s is no P95). Set instance to one replica to see it alone.",
+		targets: []target{{expr: `histogram_quantile(0.95, sum by (route, le) (instance_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m{` + sel + `}))`, legend: "{{route}}"}},
+	})
+
 	b.row("Requests")
 	b.timeseries(panel{
 		title: "Requests by route", unit: "reqps", span: 8,
@@ -231,6 +252,28 @@ func cache(c config) *board {
 		desc:    "Items removed per second because their TTL (--cache.ttl) ran out.",
 		targets: []target{{expr: `sum by (cache) (rate(awardtracker_cache_evictions_total{` + sel + `}[$__rate_interval]))`, legend: "{{cache}}"}},
 	})
+
+	b.row("Fleet invalidations")
+	b.stat(panel{
+		title: "Invalidation listener", unit: "none", span: 6,
+		desc:     "Whether each replica listens for the other replicas' cache invalidations (PostgreSQL only; empty on SQLite). Not listening for " + humanCount(c.listenerDownFor) + " fires AwardtrackerCacheListenerDown.",
+		targets:  []target{{expr: `awardtracker_cache_listener_up{` + sel + `}`, legend: "{{instance}}"}},
+		mappings: map[string]mapping{"1": {"listening", "green"}, "0": {"down", "red"}},
+	})
+	b.timeseries(panel{
+		title: "Invalidation lag P99", unit: "s", span: 9, min: ptr(0.0),
+		desc:    "P99 of the time from a write's commit on one replica to the cache drop on another, over 5 minutes, across the selected replicas (bucket rates summed, then interpolated).",
+		targets: []target{{expr: `histogram_quantile(0.99, sum by (le) (rate(awardtracker_cache_invalidation_lag_seconds_bucket{` + sel + `}[$__rate_interval])))`, legend: "P99"}},
+	})
+	b.timeseries(panel{
+		title: "Notifications and reconnects", unit: "ops", span: 9, min: ptr(0.0),
+		desc: "Invalidations sent to and received from the other replicas per second, and listener reconnects (each drops all of that replica's caches).",
+		targets: []target{
+			{expr: `sum by (instance) (rate(awardtracker_cache_notifications_sent_total{` + sel + `}[$__rate_interval]))`, legend: "sent {{instance}}"},
+			{expr: `sum by (instance) (rate(awardtracker_cache_notifications_received_total{` + sel + `}[$__rate_interval]))`, legend: "received {{instance}}"},
+			{expr: `sum by (instance) (rate(awardtracker_cache_listener_reconnects_total{` + sel + `}[$__rate_interval]))`, legend: "reconnects {{instance}}"},
+		},
+	})
 	return b
 }
 
@@ -256,6 +299,21 @@ func sync(c config) *board {
 		desc:     fmt.Sprintf("How often every user with stored credentials is synced (--sync.interval); \"off\" when scheduled syncs are disabled. AwardtrackerSyncStale fires after %d of these without a success.", c.syncStaleIntervals),
 		targets:  []target{{expr: `awardtracker_sync_interval_seconds{` + sel + `}`, legend: "{{instance}}"}},
 		mappings: map[string]mapping{"0": {"off", "text"}},
+	})
+
+	b.row("Queue")
+	b.timeseries(panel{
+		title: "Jobs waiting and discarded", unit: "short", span: 12, min: ptr(0.0),
+		desc: "Sync jobs ready to run and waiting for a worker, and discarded jobs River still retains (PostgreSQL only). River's queue is global: every replica reports the same figure, so max, not sum. A growing discarded count within " + humanCount(c.discardWindow) + " fires AwardtrackerSyncJobsDiscarded.",
+		targets: []target{
+			{expr: `max(awardtracker_sync_queue_jobs_waiting{` + sel + `})`, legend: "waiting"},
+			{expr: `max(awardtracker_sync_queue_jobs_discarded{` + sel + `})`, legend: "discarded"},
+		},
+	})
+	b.timeseries(panel{
+		title: "Oldest waiting job", unit: "s", span: 12, min: ptr(0.0), threshold: ptr(duration(c.syncQueueMaxWait).Seconds()),
+		desc:    "Age of the oldest sync job ready to run (0: none waiting); global, so max across replicas. Over " + humanCount(c.syncQueueMaxWait) + " for 5 minutes fires AwardtrackerSyncQueueStuck.",
+		targets: []target{{expr: `max(awardtracker_sync_queue_oldest_waiting_age_seconds{` + sel + `})`, legend: "oldest"}},
 	})
 
 	b.row("Runs")

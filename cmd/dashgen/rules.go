@@ -93,6 +93,36 @@ sum by (job, instance, route, le) (
 			`histogram_quantile(`+q+`, instance_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m)`,
 			kv{"quantile", q}))
 	}
+	// Fleet figures: a job's replicas summed before the ratio or the
+	// quantile, so that the fleet P95 comes from summed buckets (a mean of
+	// per-replica quantiles is no quantile).
+	fleetBuckets := record("job_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m", `
+sum by (job, route, le) (
+  instance_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m
+)`)
+	fleetBuckets.comment = `Fleet records: every replica of the job summed, then divided or
+interpolated. The dashboards do the same on the instances selected.`
+	rules = append(rules, fleetBuckets)
+	for _, q := range quantiles {
+		rules = append(rules, record("job_route_quantile:awardtracker_http_request_duration_seconds:histogram_quantile_rate5m",
+			`histogram_quantile(`+q+`, job_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m)`,
+			kv{"quantile", q}))
+	}
+	apiLatency := record("instance_le:awardtracker_http_api_request_duration_seconds_bucket:rate5m", `
+sum by (job, instance, le) (
+  instance_route_le:awardtracker_http_request_duration_seconds_bucket:rate5m{route=~"/api/.+", route!~"`+strings.Join(c.slo.skipRoutes, "|")+`"}
+)`)
+	apiLatency.comment = `One latency per replica over the API routes the SLO counts, for
+comparing replicas (AwardtrackerReplicaLatencyOutlier).`
+	rules = append(rules, apiLatency,
+		record("instance_quantile:awardtracker_http_api_request_duration_seconds:histogram_quantile_rate5m",
+			`histogram_quantile(0.95, instance_le:awardtracker_http_api_request_duration_seconds_bucket:rate5m)`,
+			kv{"quantile", "0.95"}))
+	rules = append(rules,
+		record("job:awardtracker_http_api_request_errors_per_requests:ratio_rate5m", `
+sum by (job) (instance:awardtracker_http_api_request_errors:rate5m)
+/
+sum by (job) (instance:awardtracker_http_api_requests:rate5m)`))
 	return ruleGroup{name: "awardtracker-http.rules", rules: rules}
 }
 
@@ -167,6 +197,16 @@ instance_cache:awardtracker_cache_hits:rate5m
 		record("instance_cache:awardtracker_cache_hits_per_lookups:ratio_rate5m", `
 instance_cache:awardtracker_cache_hits:rate5m
 / instance_cache:awardtracker_cache_lookups:rate5m`))
+	lag := record("job_le:awardtracker_cache_invalidation_lag_seconds_bucket:rate5m", `
+sum by (job, le) (
+  rate(awardtracker_cache_invalidation_lag_seconds_bucket`+c.sel()+`[5m])
+)`)
+	lag.comment = `Invalidation lag (a write's commit on one replica to the cache drop on
+another), over the fleet: only PostgreSQL fleets export it.`
+	rules = append(rules, lag,
+		record("job_quantile:awardtracker_cache_invalidation_lag_seconds:histogram_quantile_rate5m",
+			`histogram_quantile(0.99, job_le:awardtracker_cache_invalidation_lag_seconds_bucket:rate5m)`,
+			kv{"quantile", "0.99"}))
 	return ruleGroup{name: "awardtracker-cache.rules", rules: rules}
 }
 
@@ -261,6 +301,16 @@ service discovery or a Prometheus that lost the job.`),
 			`awardtracker on {{ $labels.instance }} has failed its database ping at every scrape for `+humanCount("4m")+`; /readyz and /api/health report it unhealthy.`,
 			`Replaces health-check.sh's "status != ok": the process answers, but
 its database ping at scrape time fails.`),
+		alertRule("AwardtrackerFleetPartlyDown", `
+count by (job) (`+up+` == 0)
+and on (job)
+count by (job) (`+up+` == 1)`, "4m", "warning",
+			"Some replicas of the awardtracker fleet are down; the others serve.",
+			`{{ $value }} awardtracker {{ if eq $value 1.0 }}replica has{{ else }}replicas have{{ end }} not answered a scrape for `+humanCount("4m")+`; the load balancer sends their share to the rest.`,
+			`Fleet view of AwardtrackerDown (which still fires per target): some
+but not all targets of the job are down. When every target is down
+this one is silent and AwardtrackerDown says so. Capacity is what
+suffers: the remaining replicas carry the load.`),
 	}}
 }
 
@@ -319,6 +369,13 @@ instance_cache:awardtracker_cache_lookups:rate5m * 300 >= `+fmt.Sprint(c.cacheMi
 in the 5m window; below that one miss moves the ratio by 10 points.
 An invalidation (import, sync) empties a cache and drops the ratio
 for a few minutes; for: 45m lets that pass.`),
+		alertRule("AwardtrackerCacheListenerDown", `awardtracker_cache_listener_up`+c.sel()+` == 0`, c.listenerDownFor, "warning",
+			"A replica is not listening for cache invalidations.",
+			`The cache invalidation listener of {{ $labels.instance }} has not been listening for `+humanCount(c.listenerDownFor)+`: imports and syncs through other replicas do not reach its caches.`,
+			`PostgreSQL fleets only (SQLite exports no listener series). The
+replica dropped all its caches when the connection went and keeps
+trying; until it listens again, its caches may serve statistics that
+another replica's write has made stale.`),
 	}}
 }
 
@@ -373,6 +430,27 @@ scheduled syncs are off. last_success == 0 means "never since this
 process started"; that is stale only once the process has been up for
 as long. Both arms need runs to have happened, so a fresh install
 without credentials (no runs) stays silent.`),
+		alertRule("AwardtrackerSyncQueueStuck", `
+max by (job) (awardtracker_sync_queue_oldest_waiting_age_seconds`+c.sel()+`) > `+fmt.Sprint(duration(c.syncQueueMaxWait).Seconds()), "5m", "warning",
+			"Sync jobs wait too long for a worker.",
+			`The oldest sync job ready to run has waited {{ $value | humanizeDuration }}, over `+humanCount(c.syncQueueMaxWait)+`.`,
+			`River's queue is global: every replica reports the same figures, so
+max, never sum. A job ready to run for over `+humanCount(c.syncQueueMaxWait)+` means no
+replica takes jobs (all down, workers stuck, the queue's database
+pool exhausted) or far more syncs than workers.`),
+		alertRule("AwardtrackerSyncJobsDiscarded", `
+max by (job) (awardtracker_sync_queue_jobs_discarded`+c.sel()+`)
+-
+max by (job) (awardtracker_sync_queue_jobs_discarded`+c.sel()+` offset `+c.discardWindow+`)
+> 0`, "1m", "warning",
+			"River has given up on sync jobs.",
+			`{{ printf "%.0f" $value }} more sync jobs were discarded (every attempt failed) in the last `+human(c.discardWindow)+`.`,
+			`A discarded job is a sync River stopped retrying; the user's
+confirmations stay behind until the next scheduled sync. The gauge
+counts retained jobs (River's cleaner deletes old ones), so the alert
+compares it with `+humanCount(c.discardWindow)+` earlier rather than taking a rate.
+A rejected login cancels its job instead, so wrong passwords do not
+count here.`),
 	}}
 }
 
@@ -387,6 +465,42 @@ instance:awardtracker_http_api_requests:rate5m * 300 >= `+fmt.Sprint(c.errorMinR
 			`{{ $value | humanizePercentage }} of API requests on {{ $labels.instance }} were answered with 5xx in the last 5 minutes, above `+pct(c.errorShareMax)+` for `+humanCount("10m")+`.`,
 			`Guard: at least `+fmt.Sprint(c.errorMinRequests)+` API requests in the 5m window.`),
 	}
+	share := "instance:awardtracker_http_api_request_errors_per_requests:ratio_rate5m"
+	rules = append(rules, alertRule("AwardtrackerReplicaErrorOutlier", `
+`+share+`
+  > on (job) group_left ()
+  (`+num(c.outlierFactor)+` * quantile by (job) (0.5, `+share+`))
+and
+`+share+` > `+num(c.outlierMinShare)+`
+and
+instance:awardtracker_http_api_requests:rate5m * 300 >= `+fmt.Sprint(c.errorMinRequests)+`
+and on (job)
+count by (job) (`+share+`) >= `+fmt.Sprint(c.outlierMinReplicas), "10m", "warning",
+		"One replica answers far more API requests with 5xx than the others.",
+		`{{ $value | humanizePercentage }} of API requests on {{ $labels.instance }} were answered with 5xx in the last 5 minutes, over `+num(c.outlierFactor)+` times the fleet's median, for `+humanCount("10m")+`.`,
+		`A replica far from the others (its database pool, its listener, a
+bad deploy), while the fleet's share may still be under
+AwardtrackerHighErrorRate's. Guards: over `+pct(c.outlierMinShare)+` (against a median
+of 0), at least `+fmt.Sprint(c.errorMinRequests)+` requests in 5 minutes on the replica, and at
+least `+spelled(c.outlierMinReplicas)+` replicas reporting (the median of two is their mean).`))
+	p95 := `instance_quantile:awardtracker_http_api_request_duration_seconds:histogram_quantile_rate5m{quantile="0.95"}`
+	rules = append(rules, alertRule("AwardtrackerReplicaLatencyOutlier", `
+`+p95+`
+  > on (job) group_left ()
+  (`+num(c.latencyOutlierFactor)+` * quantile by (job) (0.5, `+p95+`))
+and
+`+p95+` > `+num(s.threshold)+`
+and ignoring (quantile)
+instance:awardtracker_http_api_slo_requests:rate5m * 300 >= `+fmt.Sprint(c.errorMinRequests)+`
+and on (job)
+count by (job) (`+p95+`) >= `+fmt.Sprint(c.outlierMinReplicas), "15m", "warning",
+		"One replica answers API requests far slower than the others.",
+		`The P95 of API requests on {{ $labels.instance }} over the last 5 minutes is {{ $value | humanizeDuration }}, over `+num(c.latencyOutlierFactor)+` times the fleet's median, for `+humanCount("15m")+`.`,
+		`A replica far slower than the others (a noisy neighbour, a
+starved database pool, CPU throttling) while the fleet's SLO may
+still hold. Guards: a P95 over the SLO's `+ms(s.threshold)+` (twice 5 ms is no
+problem), at least `+fmt.Sprint(c.errorMinRequests)+` SLO requests in 5 minutes on the replica, and
+at least `+spelled(c.outlierMinReplicas)+` replicas reporting.`))
 	for i, w := range s.windows {
 		burn := func(window string) string {
 			return `slo:sli_error:ratio_rate` + window + `{slo="` + s.name + `"} > (` + num(w.factor) + ` * ` + num(s.budget) + `)`
