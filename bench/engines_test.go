@@ -74,7 +74,7 @@ func closeEngines() {
 }
 
 // openEngine returns the service on the named engine, opening it first.
-func openEngine(b *testing.B, name string) (*app.Main, *lotwtest.Server) {
+func openEngine(b testing.TB, name string) (*app.Main, *lotwtest.Server) {
 	b.Helper()
 	e := engines[name]
 	e.once.Do(func() {
@@ -108,7 +108,7 @@ func openEngine(b *testing.B, name string) (*app.Main, *lotwtest.Server) {
 }
 
 // newUser creates a user for one measured step.
-func newUser(b *testing.B, s *app.Main) int64 {
+func newUser(b testing.TB, s *app.Main) int64 {
 	b.Helper()
 	u, err := s.Users.CreateUser(context.Background(), fmt.Sprintf("N%dENG", userSeq.Add(1)), placeholderHash)
 	if err != nil {
