@@ -24,7 +24,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
 )
 
-// Rows 8–10 compare the two storage engines in one run, so that the
+// Rows 10–12 compare the two storage engines in one run, so that the
 // ratio PostgreSQL/SQLite does not depend on the load elsewhere on the
 // machine at different times: a statistics miss for a user with 20,000
 // and 100,000 QSOs, an own-log import, and a LoTW sync of 100,000
