@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 	for _, f := range fixtures {
 		f.close()
 	}
+	closeEngines()
 	if code != 0 {
 		os.Exit(code)
 	}

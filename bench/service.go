@@ -16,6 +16,8 @@ import (
 type Options struct {
 	// DBPath is the SQLite file; it is created if missing.
 	DBPath string
+	// DBURL, a postgres:// URL, puts the storage on PostgreSQL instead.
+	DBURL string
 	// Logger receives the service's logs, request lines included; nil
 	// discards them.
 	Logger *slog.Logger
@@ -45,6 +47,7 @@ func Open(ctx context.Context, opts Options) (*app.Main, error) {
 	}
 	m := app.New(app.Config{
 		DBPath:   opts.DBPath,
+		DBURL:    opts.DBURL,
 		CacheTTL: 5 * time.Minute, // --cache.ttl's default
 		RateAPI:  unlimited, RateAuth: unlimited, RateHealth: unlimited,
 		LoTWURL:    opts.LoTWURL,

@@ -70,6 +70,8 @@ func parseConfig(args []string, stdout, stderr io.Writer) (*config, error) {
 	cli.Flag("lotw.max-report-bytes", "Largest LoTW report downloaded (spooled to a temporary file); a larger one fails the sync. 1 GiB is about 1.6 million confirmations.").Default("1073741824").Int64Var(&c.LoTWMaxReportBytes)
 	cli.Flag("dcl.url", "DCL ADIF export URL (DARC's draft interface).").Default("https://dings.dcl.darc.de/api/adiexport").StringVar(&c.DCLURL)
 	cli.Flag("debug.query-delay", "Test only: add this delay to every database query.").Hidden().DurationVar(&c.QueryDelay)
+	cli.Flag("debug.bcrypt-cost", "Test only: bcrypt cost of new password hashes (default bcrypt's 10), so that tests can register hundreds of users quickly.").Hidden().IntVar(&c.BcryptCost)
+	cli.Flag("debug.sync-retry-base", "Test only: first wait before River retries a failed or rescued sync (default 5m).").Hidden().DurationVar(&c.SyncRetryBase)
 
 	// The version -ldflags set in prometheus/common/version (Makefile,
 	// Dockerfile), which build_info and the LoTW/DCL User-Agent show too.

@@ -87,6 +87,10 @@ type Config struct {
 	// QueryDelay is added to every database query (the hidden
 	// --debug.query-delay, to rehearse the slow-query alerts).
 	QueryDelay time.Duration
+	// SyncRetryBase is River's first wait before retrying a failed or
+	// rescued sync (the hidden --debug.sync-retry-base; 0: the syncer's
+	// 5 minutes), so that the replica-loss test need not wait minutes.
+	SyncRetryBase time.Duration
 
 	// What tests and benchmarks override; production leaves them zero.
 
@@ -376,6 +380,7 @@ func (m *Main) newSyncer(ctx context.Context) (*syncer.Syncer, error) {
 		Timeout:     cfg.SyncTimeout,
 		Pool:        pool,
 		RescueAfter: cfg.SyncRescueAfter,
+		RetryBase:   cfg.SyncRetryBase,
 	})
 	if err != nil {
 		if pool != nil {

@@ -62,8 +62,20 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 	if err != nil {
 		return nil, s.db.formatError(err)
 	}
+	if s.db.dialect.AnalyzeSQL != "" && res.Imported+res.Updated >= AnalyzeRows {
+		// The import is committed: a failed ANALYZE costs speed, not
+		// data, so it is logged rather than returned.
+		if err := s.db.conn(ctx, "qso_analyze").Exec(s.db.dialect.AnalyzeSQL).Error; err != nil {
+			s.db.log.Warn("refreshing planner statistics after a large import", "err", err)
+		}
+	}
 	return res, nil
 }
+
+// AnalyzeRows is the size of import after which Dialect.AnalyzeSQL runs:
+// below it, the statistics from before still describe the table well
+// enough, and ANALYZE (sampling 30,000 rows) would cost more than it saves.
+const AnalyzeRows = 5_000
 
 func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions, res *awardtracker.ImportResult) error {
 	idx, err := loadMatchIndex(tx, userID, src)

@@ -91,6 +91,7 @@ var dialect = gormstore.Dialect{
 	// One import per user at a time across every replica; released at
 	// commit or rollback. The user id is the lock's key.
 	LockUserSQL: "SELECT pg_advisory_xact_lock(?)",
+	AnalyzeSQL:  "ANALYZE qsos",
 	AfterCopySQL: []string{
 		"SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM users",
 		"SELECT setval(pg_get_serial_sequence('qsos', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM qsos",

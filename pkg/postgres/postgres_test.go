@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
+	"github.com/awardtracker/awardtracker/pkg/demo"
 	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 	"github.com/awardtracker/awardtracker/pkg/perf"
@@ -188,4 +189,41 @@ func dbMetrics(t *testing.T, db *gormstore.DB) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestImport_Analyze: a large import refreshes the planner's statistics
+// itself (pg_stat_user_tables.last_analyze is set by ANALYZE, not by
+// autovacuum), so the statistics queries plan for the rows just imported;
+// a small one leaves that to autovacuum.
+func TestImport_Analyze(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	users := gormstore.NewUserService(db)
+	qsos := gormstore.NewQSOService(db)
+	analyzed := func() bool {
+		var at sql.NullTime
+		if err := db.SQLDB().QueryRow(`SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'qsos'`).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at.Valid
+	}
+	// demo.QSOs adds a few fixed QSOs to the generated ones.
+	extra := demo.Count(demo.Options{QSOs: 1}) - 1
+	for i, n := range []int{gormstore.AnalyzeRows - 1 - extra, gormstore.AnalyzeRows} {
+		u, err := users.CreateUser(ctx, fmt.Sprintf("N%dANA", i), []byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := qsos.ImportQSOs(ctx, u.ID, awardtracker.SourceLog, demo.QSOs(demo.Options{QSOs: n, StationCallsign: "N0ANA", Seed: uint64(i + 1)}), awardtracker.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// pg_stat_* is read from a snapshot taken once per transaction;
+		// this forces a fresh one.
+		if _, err := db.SQLDB().Exec(`SELECT pg_stat_clear_snapshot()`); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := analyzed(), i == 1; got != want {
+			t.Errorf("after importing %d QSOs: analyzed %v, want %v", n, got, want)
+		}
+	}
 }

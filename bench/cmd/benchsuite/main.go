@@ -67,6 +67,7 @@ type suiteOptions struct {
 	exportRuns  int
 	exportQSOs  int
 	fleetRuns   int
+	engineRuns  int
 	skip        map[string]bool
 }
 
@@ -87,7 +88,8 @@ func runSuite(args []string) error {
 	fs.IntVar(&o.exportRuns, "export.runs", 3, "exports (and reads) per measurement, each in a fresh process")
 	fs.IntVar(&o.exportQSOs, "export.qsos", 100_000, "QSOs of the exported log")
 	fs.IntVar(&o.fleetRuns, "fleet.runs", 3, "runs of the cache invalidation lag benchmark (PostgreSQL)")
-	skip := fs.String("skip", "", "comma-separated parts to skip: go, http, sync, export, fleet")
+	fs.IntVar(&o.engineRuns, "engines.runs", 3, "processes running the storage engine comparison (SQLite and PostgreSQL)")
+	skip := fs.String("skip", "", "comma-separated parts to skip: go, http, sync, export, fleet, engines")
 	fs.Parse(args)
 	o.skip = map[string]bool{}
 	for _, s := range strings.Split(*skip, ",") {
@@ -147,6 +149,11 @@ func runSuite(args []string) error {
 	}
 	if !o.skip["fleet"] {
 		if err := measureFleet(o.fleetRuns, t, progress); err != nil {
+			return err
+		}
+	}
+	if !o.skip["engines"] {
+		if err := measureEngines(o.out, o.engineRuns, t, progress); err != nil {
 			return err
 		}
 	}
