@@ -81,7 +81,7 @@ test: tools vet
 
 .PHONY: bench
 bench:
-	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync, export, fleet invalidation lag; about 4 minutes once built)"
+	@echo ">> running the benchmark suite (Go benchmarks + benchstat, wrk on loopback, LoTW sync, export, fleet invalidation lag, both engines; about 6 minutes once built)"
 	BENCHSTAT_VERSION=$(BENCHSTAT_VERSION) ./scripts/bench.sh $(BENCH_ARGS)
 
 .PHONY: load
