@@ -75,31 +75,10 @@ func TestOpen_NoPasswordInErrors(t *testing.T) {
 // TestOpen_Reopen: the schema and the server secrets survive a restart;
 // migrating an up-to-date database again changes nothing.
 func TestOpen_Reopen(t *testing.T) {
-	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
-	db, err := postgres.Open(ctx, dsn, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k1, err := db.Secret(ctx, "k", 32)
-	if err != nil || len(k1) != 32 {
-		t.Fatalf("Secret = %x, %v", k1, err)
-	}
-	if err := db.Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
-		t.Errorf("Ping after close: %v, want unavailable", err)
-	}
-	db, err = postgres.Open(ctx, dsn, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if k2, _ := db.Secret(ctx, "k", 32); string(k2) != string(k1) {
-		t.Error("secret changed across restarts")
-	}
+	storetest.Reopen(t, func() (*gormstore.DB, error) {
+		return postgres.Open(context.Background(), dsn, postgres.Options{})
+	})
 }
 
 // TestWrites_ReadOnly: a database that refuses writes (a standby, or

@@ -26,31 +26,14 @@ func mustOpen(t testing.TB) *sqlite.DB {
 }
 
 func TestDB_SecretAndPing(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k1, err := db.Secret(ctx, "k", 32)
-	if err != nil || len(k1) != 32 {
-		t.Fatalf("Secret = %x, %v", k1, err)
-	}
-	if err := db.Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
-		t.Errorf("Ping after close: %v, want unavailable", err)
-	}
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if k2, _ := db.Secret(ctx, "k", 32); string(k2) != string(k1) {
-		t.Error("secret changed across restarts")
-	}
+	storetest.Reopen(t, func() (*gormstore.DB, error) {
+		db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return db.DB, nil
+	})
 }
 
 func TestDB_Ping_FileGone(t *testing.T) {

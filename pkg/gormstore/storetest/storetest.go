@@ -863,3 +863,34 @@ func testQSOService_Import_FullBatches(t *testing.T, open Opener) {
 		}
 	}
 }
+
+// Reopen checks what must survive a restart on every engine: a server
+// secret reads the same after the database is closed and opened again, and
+// a closed database answers Ping with EUNAVAILABLE. open opens the same
+// database on every call.
+func Reopen(t *testing.T, open func() (*gormstore.DB, error)) {
+	ctx := context.Background()
+	db, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := db.Secret(ctx, "k", 32)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("Secret = %x, %v", k1, err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := db.Ping(ctx); awardtracker.ErrorCode(err) != awardtracker.EUNAVAILABLE {
+		t.Errorf("Ping after close: %v, want unavailable", err)
+	}
+	db, err = open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if k2, _ := db.Secret(ctx, "k", 32); string(k2) != string(k1) {
+		t.Error("secret changed across restarts")
+	}
+}
