@@ -529,14 +529,16 @@ func truncated(msg string) error {
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: "LoTW report truncated: " + msg, Err: ErrTruncated}
 }
 
-// unexpected describes an answer that is not a report, quoting a short,
-// printable snippet of it, unless the answer holds the password in any
-// spelling (a page echoing the request): then nothing of it is quoted.
+// redirected describes a refused redirect (see refuseRedirect): an
+// ErrRedirect, which is an ErrUnexpected too.
 func redirected(status int) error {
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrRedirect,
 		Message: fmt.Sprintf("LoTW answered something that is not a report: HTTP %d redirect, refused (the password is never sent on)", status)}
 }
 
+// unexpected describes an answer that is not a report, quoting a short,
+// printable snippet of it, unless the answer holds the password in any
+// spelling (a page echoing the request): then nothing of it is quoted.
 func unexpected(msg string, head []byte, password string, cause ...error) error {
 	m := "LoTW answered something that is not a report"
 	if msg != "" {
