@@ -320,7 +320,9 @@ func (c *Client) Fetch(ctx context.Context, login, password, since string) (*Rep
 	}
 	rep.NumRec = n
 	rep.LastQSL = strings.TrimSpace(hdr.Get("APP_LoTW_LASTQSL"))
-	rep.cursorOK = ValidCursor(rep.LastQSL, c.now())
+	// The domain's rule (awardtracker.ValidLoTWCursor), which the syncer
+	// also applies to stored cursors.
+	rep.cursorOK = awardtracker.ValidLoTWCursor(rep.LastQSL, c.now())
 	return rep, nil
 }
 
@@ -368,14 +370,6 @@ func (r *Report) CursorProblem() string {
 	s, _ := redact.Snippet([]byte(r.LastQSL), 40, r.password)
 	return fmt.Sprintf("APP_LoTW_LASTQSL %q is not a past YYYY-MM-DD HH:MM:SS; the cursor is kept", s)
 }
-
-// CursorLayout is the layout of APP_LoTW_LASTQSL and of stored cursors.
-const CursorLayout = awardtracker.LoTWCursorLayout
-
-// ValidCursor reports whether s can be sent as qso_qslsince; the rule is the
-// domain's (awardtracker.ValidLoTWCursor), which the syncer applies to
-// stored cursors.
-func ValidCursor(s string, now time.Time) bool { return awardtracker.ValidLoTWCursor(s, now) }
 
 // Fetched is how many records Records has read so far.
 func (r *Report) Fetched() int { return r.n }
@@ -535,14 +529,16 @@ func truncated(msg string) error {
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Message: "LoTW report truncated: " + msg, Err: ErrTruncated}
 }
 
-// unexpected describes an answer that is not a report, quoting a short,
-// printable snippet of it, unless the answer holds the password in any
-// spelling (a page echoing the request): then nothing of it is quoted.
+// redirected describes a refused redirect (see refuseRedirect): an
+// ErrRedirect, which is an ErrUnexpected too.
 func redirected(status int) error {
 	return &awardtracker.Error{Code: awardtracker.EUNAVAILABLE, Err: ErrRedirect,
 		Message: fmt.Sprintf("LoTW answered something that is not a report: HTTP %d redirect, refused (the password is never sent on)", status)}
 }
 
+// unexpected describes an answer that is not a report, quoting a short,
+// printable snippet of it, unless the answer holds the password in any
+// spelling (a page echoing the request): then nothing of it is quoted.
 func unexpected(msg string, head []byte, password string, cause ...error) error {
 	m := "LoTW answered something that is not a report"
 	if msg != "" {
