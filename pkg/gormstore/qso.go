@@ -153,9 +153,10 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 			} else {
 				res.Duplicates++
 			}
-			// The row's key stays: this import's source created it, and
-			// merge only fills.
-			e.Station, e.PropMode, e.SatName = strings.Clone(row.StationCallsign), strings.Clone(row.PropMode), strings.Clone(row.SatName)
+			// The entry fills what merge filled, as for a stored QSO
+			// below. The row's key stays: this import's source created
+			// it, and merge only fills.
+			e.Link(&q, key)
 		default:
 			// merge fills empty fields from the record: the entry says so
 			// at once, for the records that follow.
