@@ -39,26 +39,18 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 	if opts.Cursor != nil {
 		reason = "sync"
 	}
-	notified := false
-	// write runs the whole import in one transaction.
-	err := s.db.write(ctx, "qso_import", func(tx *gorm.DB) error {
+	// The whole import is one transaction.
+	err := s.db.writeChange(ctx, "qso_import", userID, reason, func(tx *gorm.DB) (bool, error) {
 		if s.db.dialect.LockUserSQL != "" {
 			if err := tx.Exec(s.db.dialect.LockUserSQL, userID).Error; err != nil {
-				return err
+				return false, err
 			}
 		}
 		if err := s.db.importTx(ctx, tx, bulk{db: s.db, tx: tx}, userID, src, records, opts, res); err != nil {
-			return err
+			return false, err
 		}
-		if !res.Changed() {
-			return nil
-		}
-		notified = s.db.notify != nil
-		return s.db.notifyTx(tx, userID, reason)
+		return res.Changed(), nil
 	})
-	if notified {
-		s.db.notify.Notified(err)
-	}
 	if err != nil {
 		return nil, s.db.formatError(err)
 	}
@@ -153,9 +145,10 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 			} else {
 				res.Duplicates++
 			}
-			// The row's key stays: this import's source created it, and
-			// merge only fills.
-			e.Station, e.PropMode, e.SatName = strings.Clone(row.StationCallsign), strings.Clone(row.PropMode), strings.Clone(row.SatName)
+			// The entry fills what merge filled, as for a stored QSO
+			// below. The row's key stays: this import's source created
+			// it, and merge only fills.
+			e.Link(&q, key)
 		default:
 			// merge fills empty fields from the record: the entry says so
 			// at once, for the records that follow.
@@ -422,19 +415,11 @@ func (s *QSOService) FindQSOs(ctx context.Context, userID int64, f awardtracker.
 // DeleteQSO deletes one of the user's QSOs.
 func (s *QSOService) DeleteQSO(ctx context.Context, userID, qsoID int64) error {
 	var deleted int64
-	notified := false
-	err := s.db.write(ctx, "qso_delete", func(tx *gorm.DB) error {
+	err := s.db.writeChange(ctx, "qso_delete", userID, "delete", func(tx *gorm.DB) (bool, error) {
 		res := tx.Where("id = ? AND user_id = ?", qsoID, userID).Delete(&qsoRow{})
 		deleted = res.RowsAffected
-		if res.Error != nil || deleted == 0 {
-			return res.Error
-		}
-		notified = s.db.notify != nil
-		return s.db.notifyTx(tx, userID, "delete")
+		return deleted > 0, res.Error
 	})
-	if notified {
-		s.db.notify.Notified(err)
-	}
 	if err != nil {
 		return s.db.formatError(err)
 	}
@@ -485,12 +470,23 @@ func (r *qsoRow) qso() awardtracker.QSO {
 	}
 }
 
-// notifyTx runs the ChangeNotifier's statement in tx, if there is a
-// notifier; the caller then reports the transaction's outcome to it.
-func (db *DB) notifyTx(tx *gorm.DB, userID int64, reason string) error {
-	if db.notify == nil {
-		return nil
+// writeChange is write for a change of userID's QSOs: fn reports whether it
+// changed any. If it did and there is a ChangeNotifier, the notifier's
+// statement runs last in the transaction, and the notifier hears the
+// transaction's outcome once it ended.
+func (db *DB) writeChange(ctx context.Context, name string, userID int64, reason string, fn func(*gorm.DB) (bool, error)) error {
+	notified := false
+	err := db.write(ctx, name, func(tx *gorm.DB) error {
+		changed, err := fn(tx)
+		if err != nil || !changed || db.notify == nil {
+			return err
+		}
+		notified = true
+		q, args := db.notify.NotifySQL(userID, reason)
+		return tx.Exec(q, args...).Error
+	})
+	if notified {
+		db.notify.Notified(err)
 	}
-	q, args := db.notify.NotifySQL(userID, reason)
-	return tx.Exec(q, args...).Error
+	return err
 }
