@@ -211,5 +211,5 @@ func (h *hashSlots) busy() error {
 
 // retryAfterMessage words a wait for the client.
 func retryAfterMessage(wait time.Duration) string {
-	return fmt.Sprintf("too many failed logins for this callsign, try again in %ds", int64((wait+time.Second-1)/time.Second))
+	return fmt.Sprintf("too many failed logins for this callsign, try again in %ds", awardtracker.RetryAfterSeconds(wait))
 }
