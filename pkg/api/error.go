@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -68,12 +67,6 @@ func codeOfStatus(st int) awardtracker.Code {
 	return awardtracker.EINTERNAL
 }
 
-// retryAfterSeconds is d in whole seconds, rounded up, at least 1 (a
-// Retry-After of 0 invites a retry that would be refused again).
-func retryAfterSeconds(d time.Duration) int64 {
-	return max(int64((d+time.Second-1)/time.Second), 1)
-}
-
 // handleError is Echo's one error handler: handlers just return err.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
@@ -82,7 +75,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	// logRequests logs a failure, once, with the error.
 	st, body := statusOf(err)
 	if wait := awardtracker.RetryAfterOf(err); wait > 0 {
-		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(retryAfterSeconds(wait), 10))
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(awardtracker.RetryAfterSeconds(wait), 10))
 	}
 	if st == http.StatusRequestEntityTooLarge {
 		// The rest of the body is not wanted: no further request can be

@@ -122,7 +122,7 @@ var _ awardtracker.AuthService = (*Service)(nil)
 
 // Register creates a user and returns it with a token.
 // Returns EINVALID for a bad callsign or short password, ECONFLICT if taken,
-// ETOOMANY (a *ThrottledError) when too many passwords are being hashed.
+// ETOOMANY (with a RetryAfter) when too many passwords are being hashed.
 func (s *Service) Register(ctx context.Context, callsign, password string) (*awardtracker.User, string, error) {
 	c, err := NormalizeCallsign(callsign)
 	if err != nil {
@@ -155,7 +155,7 @@ func (s *Service) Register(ctx context.Context, callsign, password string) (*awa
 
 // Login checks a callsign and password and returns a token.
 // Returns EUNAUTHORIZED for an unknown callsign or a wrong password alike,
-// ETOOMANY (a *ThrottledError, with the time to wait) while the callsign's
+// ETOOMANY (with the time to wait as its RetryAfter) while the callsign's
 // logins back off or too many passwords are being hashed.
 func (s *Service) Login(ctx context.Context, callsign, password string) (*awardtracker.User, string, error) {
 	return s.LoginFrom(ctx, "", callsign, password)

@@ -72,20 +72,12 @@ func newThrottleMetrics(reg prometheus.Registerer) throttleMetrics {
 	return throttleMetrics{backoff: v.WithLabelValues("backoff"), busy: v.WithLabelValues("busy")}
 }
 
-// ThrottledError is returned when a login or registration must wait.
-// It unwraps to an awardtracker error with code ETOOMANY.
-type ThrottledError struct {
-	RetryAfter time.Duration
-	err        *awardtracker.Error
-}
-
-func (e *ThrottledError) Error() string { return e.err.Error() }
-func (e *ThrottledError) Unwrap() error { return e.err }
-
-func throttled(wait time.Duration, format string, args ...any) *ThrottledError {
+// throttled is the error for a login or registration that must wait: code
+// ETOOMANY, with the wait as its RetryAfter (see awardtracker.RetryAfterOf).
+func throttled(wait time.Duration, format string, args ...any) *awardtracker.Error {
 	e := awardtracker.Errorf(awardtracker.ETOOMANY, format, args...)
 	e.RetryAfter = wait
-	return &ThrottledError{RetryAfter: wait, err: e}
+	return e
 }
 
 // loginThrottle is the per-account back-off.
@@ -219,5 +211,5 @@ func (h *hashSlots) busy() error {
 
 // retryAfterMessage words a wait for the client.
 func retryAfterMessage(wait time.Duration) string {
-	return fmt.Sprintf("too many failed logins for this callsign, try again in %ds", int64((wait+time.Second-1)/time.Second))
+	return fmt.Sprintf("too many failed logins for this callsign, try again in %ds", awardtracker.RetryAfterSeconds(wait))
 }

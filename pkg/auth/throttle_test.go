@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -26,15 +25,14 @@ func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 func tryLogin(t *testing.T, s *auth.Service, client, call, password string) string {
 	t.Helper()
 	_, _, err := s.LoginFrom(context.Background(), client, call, password)
-	var te *auth.ThrottledError
-	switch {
+	switch wait := awardtracker.RetryAfterOf(err); {
 	case err == nil:
 		return "ok"
-	case errors.As(err, &te):
+	case wait > 0:
 		if awardtracker.ErrorCode(err) != awardtracker.ETOOMANY {
 			t.Errorf("throttled with code %q, want %q", awardtracker.ErrorCode(err), awardtracker.ETOOMANY)
 		}
-		return fmt.Sprintf("wait %v", te.RetryAfter)
+		return fmt.Sprintf("wait %v", wait)
 	case awardtracker.ErrorCode(err) == awardtracker.EUNAUTHORIZED:
 		return "wrong"
 	}

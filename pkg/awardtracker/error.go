@@ -96,3 +96,10 @@ func RetryAfterOf(err error) time.Duration {
 	}
 	return 0
 }
+
+// RetryAfterSeconds is d in whole seconds, rounded up, at least 1, as an
+// HTTP Retry-After says it (a Retry-After of 0 invites an immediate retry
+// that would be refused again).
+func RetryAfterSeconds(d time.Duration) int64 {
+	return max(int64((d+time.Second-1)/time.Second), 1)
+}

@@ -77,6 +77,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
 // DefaultMaxClients is the number of clients a Limiter tracks unless
@@ -193,7 +195,7 @@ func (l *Limiter) Middleware() echo.MiddlewareFunc {
 			if l.rejected != nil {
 				l.rejected.Inc()
 			}
-			secs := retryAfter(wait)
+			secs := awardtracker.RetryAfterSeconds(wait)
 			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(secs, 10))
 			return echo.NewHTTPError(http.StatusTooManyRequests,
 				fmt.Sprintf("rate limit exceeded, retry in %ds", secs))
@@ -221,10 +223,3 @@ func (l *Limiter) allow(k key) (time.Duration, bool) {
 const maxWait = 24 * time.Hour
 
 func (l *Limiter) newBucket() *rate.Limiter { return rate.NewLimiter(l.limit, l.burst) }
-
-// retryAfter is d in whole seconds, rounded up, at least 1 (a Retry-After of
-// 0 invites an immediate retry that would be rejected again).
-func retryAfter(d time.Duration) int64 {
-	s := int64((d + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
