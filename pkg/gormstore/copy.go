@@ -55,6 +55,11 @@ func Copy(ctx context.Context, src, dst *DB) (*CopyCounts, error) {
 			if err := copyTable[settingRow](stx, dtx, "name", "name <> 'write_probe'", &n.Settings); err != nil {
 				return fmt.Errorf("settings: %w", err)
 			}
+			// The tallies are counted from the copied QSOs rather than copied:
+			// a source written by a version without them has none.
+			if err := recountAll(dtx); err != nil {
+				return fmt.Errorf("tallies: %w", err)
+			}
 			for _, stmt := range dst.dialect.AfterCopySQL {
 				if err := dtx.Exec(stmt).Error; err != nil {
 					return err

@@ -52,11 +52,13 @@ type Dialect struct {
 	// lock, and writers queued here in order (with their contexts) do not
 	// spin on its busy timeout. PostgreSQL writes concurrently.
 	SingleWriter bool
-	// LockUserSQL, if set, runs first in every import, with the user id:
-	// it serialises the imports of one user across processes (PostgreSQL
-	// advisory lock), since matching reads the user's QSOs and then writes
-	// and two imports interleaved would both see a record as new. SQLite
-	// needs none: its write lock already admits one import at a time.
+	// LockUserSQL, if set, runs first in every write that changes a
+	// user's QSOs (an import, a delete), with the user id: it serialises
+	// them across processes (PostgreSQL advisory lock), since matching
+	// reads the user's QSOs and then writes, two imports interleaved would
+	// both see a record as new, and the tallies' recount (tally.go) must
+	// see every other change to the user's QSOs committed. SQLite needs
+	// none: its write lock already admits one writer at a time.
 	LockUserSQL string
 	// AnalyzeSQL, if set, runs after an import that added or changed at
 	// least AnalyzeRows QSOs. PostgreSQL plans from table statistics that

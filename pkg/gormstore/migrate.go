@@ -90,7 +90,7 @@ func (settingRow) TableName() string { return "settings" }
 // that rewrites data would get a numbered step here.
 func (db *DB) migrate(ctx context.Context) error {
 	conn := db.conn(ctx, "migrate")
-	if err := conn.AutoMigrate(&userRow{}, &qsoRow{}, &syncStateRow{}, &settingRow{}); err != nil {
+	if err := conn.AutoMigrate(&userRow{}, &qsoRow{}, &syncStateRow{}, &settingRow{}, &tallyModeRow{}, &tallyDXCCRow{}, &tallyUserRow{}); err != nil {
 		return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
 	}
 	// Step 1: the first schema's band index is covered by the band/mode one.
@@ -109,6 +109,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	// transaction with its mark.
 	if err := conn.Transaction(backfillRecordKeys); err != nil {
 		return fmt.Errorf("%s: migrate: record keys: %w", db.dialect.Name, err)
+	}
+	// Step 4: the statistics' tallies (tally.go), counted once for the QSOs
+	// stored before they were kept.
+	if err := conn.Transaction(backfillTallies); err != nil {
+		return fmt.Errorf("%s: migrate: tallies: %w", db.dialect.Name, err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/match"
+	"github.com/awardtracker/awardtracker/pkg/perf"
 )
 
 // QSOService implements awardtracker.QSOService.
@@ -41,11 +42,6 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 	}
 	// The whole import is one transaction.
 	err := s.db.writeChange(ctx, "qso_import", userID, reason, func(tx *gorm.DB) (bool, error) {
-		if s.db.dialect.LockUserSQL != "" {
-			if err := tx.Exec(s.db.dialect.LockUserSQL, userID).Error; err != nil {
-				return false, err
-			}
-		}
 		if err := s.db.importTx(ctx, tx, bulk{db: s.db, tx: tx}, userID, src, records, opts, res); err != nil {
 			return false, err
 		}
@@ -471,15 +467,28 @@ func (r *qsoRow) qso() awardtracker.QSO {
 }
 
 // writeChange is write for a change of userID's QSOs: fn reports whether it
-// changed any. If it did and there is a ChangeNotifier, the notifier's
-// statement runs last in the transaction, and the notifier hears the
-// transaction's outcome once it ended.
+// changed any. It runs under the engine's per-user lock (Dialect.LockUserSQL),
+// so that one user's imports and deletes never interleave. If fn changed
+// QSOs, the user's tallies are recounted, and then, if there is a
+// ChangeNotifier, the notifier's statement runs last in the transaction;
+// the notifier hears the transaction's outcome once it ended.
 func (db *DB) writeChange(ctx context.Context, name string, userID int64, reason string, fn func(*gorm.DB) (bool, error)) error {
 	notified := false
 	err := db.write(ctx, name, func(tx *gorm.DB) error {
+		if db.dialect.LockUserSQL != "" {
+			if err := tx.Exec(db.dialect.LockUserSQL, userID).Error; err != nil {
+				return err
+			}
+		}
 		changed, err := fn(tx)
-		if err != nil || !changed || db.notify == nil {
+		if err != nil || !changed {
 			return err
+		}
+		if err := recountUser(tx.WithContext(perf.WithQuery(tx.Statement.Context, "tally_recount")), userID); err != nil {
+			return err
+		}
+		if db.notify == nil {
+			return nil
 		}
 		notified = true
 		q, args := db.notify.NotifySQL(userID, reason)
