@@ -69,6 +69,12 @@ func TestMigrate_RecordKeys(t *testing.T) {
 	if q := before[2]; q.Call != "YO9HP" || !q.LoTWConfirmed || q.LoTWConfirmedAt == nil || !q.LoTWConfirmedAt.Equal(confirmedAt) || q.Submode != "USB" {
 		t.Fatalf("YO9HP after the upgrade = %+v, want it as stored", q)
 	}
+	// The statistics count the QSOs stored before the tallies were kept.
+	st, err := gormstore.NewStatsService(db.DB).Stats(ctx, 1)
+	if err != nil || st.Total != 3 || st.LoTWConfirmed != 2 || st.UniqueCallsigns != 3 || st.Modes["USB"].Total != 2 ||
+		st.Bands["6m"] != (awardtracker.Count{Total: 1, Confirmed: 1}) || st.DXCC.Worked != 2 || !st.LastQSO.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("stats after the upgrade = %+v, %v; want the 3 stored QSOs counted", st, err)
+	}
 
 	// The own log, as its logger exports it.
 	ssb := func(call, band string, start time.Time, mode, submode string) awardtracker.QSO {

@@ -41,6 +41,7 @@ var tests = []struct {
 	{"Isolation", testIsolation},
 	{"StatsService_Stats", testStatsService_Stats},
 	{"StatsService_DXCCAgreesWithAward", testStatsService_DXCCAgreesWithAward},
+	{"StatsFollowEveryWrite", testStatsFollowEveryWrite},
 	{"QSOService_FindQSOs", testQSOService_FindQSOs},
 	{"QSOService_AwardFacts", testQSOService_AwardFacts},
 	{"SyncStateService", testSyncStateService},
