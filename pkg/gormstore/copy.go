@@ -57,7 +57,7 @@ func Copy(ctx context.Context, src, dst *DB) (*CopyCounts, error) {
 			}
 			// The tallies are counted from the copied QSOs rather than copied:
 			// a source written by a version without them has none.
-			if err := recountAll(dtx); err != nil {
+			if err := dst.recountAll(dtx); err != nil {
 				return fmt.Errorf("tallies: %w", err)
 			}
 			for _, stmt := range dst.dialect.AfterCopySQL {

@@ -112,7 +112,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	// Step 4: the statistics' tallies (tally.go), counted once for the QSOs
 	// stored before they were kept.
-	if err := conn.Transaction(backfillTallies); err != nil {
+	if err := conn.Transaction(db.backfillTallies); err != nil {
 		return fmt.Errorf("%s: migrate: tallies: %w", db.dialect.Name, err)
 	}
 	return nil

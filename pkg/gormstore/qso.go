@@ -45,17 +45,18 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 		if err := s.db.importTx(ctx, tx, bulk{db: s.db, tx: tx}, userID, src, records, opts, res); err != nil {
 			return false, err
 		}
+		if s.db.dialect.AnalyzeSQL != "" && res.Imported+res.Updated >= AnalyzeRows {
+			// Before the tallies' recount (writeChange), which plans its
+			// GROUP BYs from these statistics; ANALYZE in the
+			// transaction samples its own new rows too.
+			if err := tx.WithContext(perf.WithQuery(ctx, "qso_analyze")).Exec(s.db.dialect.AnalyzeSQL).Error; err != nil {
+				return false, err
+			}
+		}
 		return res.Changed(), nil
 	})
 	if err != nil {
 		return nil, s.db.formatError(err)
-	}
-	if s.db.dialect.AnalyzeSQL != "" && res.Imported+res.Updated >= AnalyzeRows {
-		// The import is committed: a failed ANALYZE costs speed, not
-		// data, so it is logged rather than returned.
-		if err := s.db.conn(ctx, "qso_analyze").Exec(s.db.dialect.AnalyzeSQL).Error; err != nil {
-			s.db.log.Warn("refreshing planner statistics after a large import", "err", err)
-		}
 	}
 	return res, nil
 }
@@ -484,7 +485,7 @@ func (db *DB) writeChange(ctx context.Context, name string, userID int64, reason
 		if err != nil || !changed {
 			return err
 		}
-		if err := recountUser(tx.WithContext(perf.WithQuery(tx.Statement.Context, "tally_recount")), userID); err != nil {
+		if err := db.recountUser(tx.WithContext(perf.WithQuery(tx.Statement.Context, "tally_recount")), userID); err != nil {
 			return err
 		}
 		if db.notify == nil {

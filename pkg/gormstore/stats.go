@@ -91,9 +91,9 @@ func countDXCC(rows []tallyDXCCRow, st *awardtracker.Stats) {
 		switch {
 		case known && e.Deleted:
 			st.DXCC.Deleted++
-		case known && t.AwardQSOs > 0:
+		case known && t.QSOs > t.OldQSOs:
 			st.DXCC.Award.Worked++
-			if t.AwardLoTWQSOs > 0 {
+			if t.LoTWQSOs > t.OldLoTWQSOs {
 				st.DXCC.Award.Confirmed++
 			}
 		}

@@ -41,15 +41,17 @@ type tallyModeRow struct {
 func (tallyModeRow) TableName() string { return "tally_modes" }
 
 // tallyDXCCRow counts a user's QSOs with one DXCC entity: all of them, the
-// confirmed ones (by LoTW or DCL), and for the award those on or after
-// awardtracker.DXCCStart and those of them confirmed by LoTW.
+// confirmed ones (by LoTW or DCL) and those confirmed by LoTW; and of the
+// latter two kinds, those from before awardtracker.DXCCStart, which do not
+// count for the award.
 type tallyDXCCRow struct {
 	UserID        int64 `gorm:"primaryKey;autoIncrement:false"`
 	DXCC          int   `gorm:"column:dxcc;primaryKey;autoIncrement:false"`
 	QSOs          int64 `gorm:"column:qsos;not null"`
 	ConfirmedQSOs int64 `gorm:"column:confirmed_qsos;not null"`
-	AwardQSOs     int64 `gorm:"column:award_qsos;not null"`
-	AwardLoTWQSOs int64 `gorm:"column:award_lotw_qsos;not null"`
+	LoTWQSOs      int64 `gorm:"column:lotw_qsos;not null"`
+	OldQSOs       int64 `gorm:"column:old_qsos;not null;default:0"`
+	OldLoTWQSOs   int64 `gorm:"column:old_lotw_qsos;not null;default:0"`
 }
 
 func (tallyDXCCRow) TableName() string { return "tally_dxcc" }
@@ -67,20 +69,28 @@ func (tallyUserRow) TableName() string { return "tally_users" }
 
 // recountUser replaces userID's tallies with a count of their QSOs, inside
 // the transaction that changed them.
-func recountUser(tx *gorm.DB, userID int64) error {
-	return recount(tx, "user_id = ?", userID)
+func (db *DB) recountUser(tx *gorm.DB, userID int64) error {
+	return db.recount(tx, "user_id = ?", userID)
 }
 
 // recountAll replaces every user's tallies (migration step 4, Copy).
-func recountAll(tx *gorm.DB) error {
-	return recount(tx, "1 = 1")
+func (db *DB) recountAll(tx *gorm.DB) error {
+	return db.recount(tx, "1 = 1")
 }
 
 // recount replaces the tallies of the users that where (with args) selects
-// from qsos and the tally tables alike.
-func recount(tx *gorm.DB, where string, args ...any) error {
-	start := awardtracker.DXCCStart.Unix()
-	award := append([]any{start, start}, args...)
+// from qsos and the tally tables alike. Each count reads one covering index
+// of qsos where the engine can: the QSOs from before DXCCStart are counted
+// apart, through the (user, start) index over a range that is empty for
+// almost every log, rather than looking up every QSO's start time (5x slower
+// on SQLite, whose planner would walk the DXCC index for the GROUP BY unless
+// told otherwise: INDEXED BY, SQLite only).
+func (db *DB) recount(tx *gorm.DB, where string, args ...any) error {
+	hint := ""
+	if db.dialect.IndexHints {
+		hint = " INDEXED BY idx_qsos_user_start"
+	}
+	old := append([]any{awardtracker.DXCCStart.Unix()}, args...)
 	for _, s := range []struct {
 		sql  string
 		args []any
@@ -90,10 +100,13 @@ func recount(tx *gorm.DB, where string, args ...any) error {
 			"SELECT user_id, band, mode, submode, lotw_confirmed, dcl_confirmed, COUNT(*) FROM qsos WHERE " + where +
 			" GROUP BY user_id, band, mode, submode, lotw_confirmed, dcl_confirmed", args},
 		{"DELETE FROM tally_dxcc WHERE " + where, args},
-		{"INSERT INTO tally_dxcc (user_id, dxcc, qsos, confirmed_qsos, award_qsos, award_lotw_qsos) " +
+		{"INSERT INTO tally_dxcc (user_id, dxcc, qsos, confirmed_qsos, lotw_qsos) " +
 			"SELECT user_id, dxcc, COUNT(*), SUM(CASE WHEN lotw_confirmed OR dcl_confirmed THEN 1 ELSE 0 END), " +
-			"SUM(CASE WHEN start >= ? THEN 1 ELSE 0 END), SUM(CASE WHEN start >= ? AND lotw_confirmed THEN 1 ELSE 0 END) " +
-			"FROM qsos WHERE dxcc > 0 AND " + where + " GROUP BY user_id, dxcc", award},
+			"SUM(CASE WHEN lotw_confirmed THEN 1 ELSE 0 END) FROM qsos WHERE dxcc > 0 AND " + where + " GROUP BY user_id, dxcc", args},
+		{"UPDATE tally_dxcc SET old_qsos = o.n, old_lotw_qsos = o.lotw FROM (" +
+			"SELECT user_id, dxcc, COUNT(*) AS n, SUM(CASE WHEN lotw_confirmed THEN 1 ELSE 0 END) AS lotw FROM qsos" + hint +
+			" WHERE start < ? AND dxcc > 0 AND " + where + " GROUP BY user_id, dxcc) AS o " +
+			"WHERE tally_dxcc.user_id = o.user_id AND tally_dxcc.dxcc = o.dxcc", old},
 		{"DELETE FROM tally_users WHERE " + where, args},
 		{"INSERT INTO tally_users (user_id, unique_calls, first_start, last_start) " +
 			"SELECT user_id, COUNT(DISTINCT call), MIN(start), MAX(start) FROM qsos WHERE " + where + " GROUP BY user_id", args},
@@ -110,12 +123,12 @@ const migrationTallies = "migration.tallies"
 
 // backfillTallies is migration step 4: a database from before the tallies
 // gets them counted once, in one transaction with its mark.
-func backfillTallies(tx *gorm.DB) error {
+func (db *DB) backfillTallies(tx *gorm.DB) error {
 	var done int64
 	if err := tx.Model(&settingRow{}).Where("name = ?", migrationTallies).Count(&done).Error; err != nil || done > 0 {
 		return err
 	}
-	if err := recountAll(tx); err != nil {
+	if err := db.recountAll(tx); err != nil {
 		return err
 	}
 	return tx.Create(&settingRow{Name: migrationTallies, Value: []byte("done")}).Error
