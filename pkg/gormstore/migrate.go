@@ -64,16 +64,18 @@ func (qsoRow) TableName() string { return "qsos" }
 
 type syncStateRow struct {
 	UserID             int64  `gorm:"primaryKey;autoIncrement:false"`
-	Source             string `gorm:"primaryKey;size:8"`
+	Source             string `gorm:"primaryKey;size:8;index:idx_sync_states_source_last_success,priority:1"`
 	Credentials        []byte
 	CredentialsInvalid bool `gorm:"not null;default:false"`
 	Cursor             string
-	LastSuccess        *time.Time
-	LastAttempt        *time.Time
-	NextAttempt        *time.Time
-	LastError          string
-	LastFullSync       *time.Time
-	UpdatedAt          time.Time
+	// Indexed with Source for the last-success gauge, which every replica
+	// reads on every scrape (SyncStateService.LastSuccess).
+	LastSuccess  *time.Time `gorm:"index:idx_sync_states_source_last_success,priority:2"`
+	LastAttempt  *time.Time
+	NextAttempt  *time.Time
+	LastError    string
+	LastFullSync *time.Time
+	UpdatedAt    time.Time
 }
 
 func (syncStateRow) TableName() string { return "sync_states" }

@@ -533,6 +533,45 @@ func testSyncStateService(t *testing.T, open Opener) {
 	if err := s.UpdateSyncState(ctx, &awardtracker.SyncState{UserID: 999, Source: awardtracker.SourceDCL}); awardtracker.ErrorCode(err) != awardtracker.ENOTFOUND {
 		t.Errorf("UpdateSyncState of unknown: %v", err)
 	}
+
+	t.Run("LastSuccess", func(t *testing.T) {
+		lastSuccess := func(src awardtracker.Source) *time.Time {
+			t.Helper()
+			got, err := s.LastSuccess(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := lastSuccess(awardtracker.SourceLoTW); got != nil {
+			t.Fatalf("LastSuccess before any sync: got %v, want nil", got)
+		}
+		// Two users' syncs, the later one first and with fractions of a
+		// second (SQLite keeps times as text): the newest wins, and a user
+		// who forgot their credentials since still counts.
+		v := mustUser(t, db, "N0NEW")
+		newer := time.Date(2026, 3, 1, 10, 0, 0, 500_000_000, time.UTC)
+		older := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		qsos := gormstore.NewQSOService(db)
+		for _, sy := range []struct {
+			user int64
+			at   time.Time
+		}{{v.ID, newer}, {u.ID, older}} {
+			cursor := sy.at.Format(time.DateTime)
+			if _, err := qsos.ImportQSOs(ctx, sy.user, awardtracker.SourceLoTW, Records(), awardtracker.ImportOptions{Cursor: &cursor, SyncedAt: sy.at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteCredentials(ctx, v.ID, awardtracker.SourceLoTW); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastSuccess(awardtracker.SourceLoTW); got == nil || !got.Equal(newer) || got.Location() != time.UTC {
+			t.Errorf("LastSuccess(lotw): got %v, want %v", got, newer)
+		}
+		if got := lastSuccess(awardtracker.SourceDCL); got != nil {
+			t.Errorf("LastSuccess(dcl) without DCL syncs: got %v, want nil", got)
+		}
+	})
 }
 
 // TestDB_Ping_FileGone: a database file moved away under the process makes
