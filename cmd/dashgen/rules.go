@@ -310,7 +310,9 @@ count by (job) (`+up+` == 1)`, "4m", "warning",
 			`Fleet view of AwardtrackerDown (which still fires per target): some
 but not all targets of the job are down. When every target is down
 this one is silent and AwardtrackerDown says so. Capacity is what
-suffers: the remaining replicas carry the load.`),
+suffers: the remaining replicas carry the load. While it fires,
+alertmanager.yml mutes the replicas' AwardtrackerDown, so one lost
+replica makes one ticket and no page.`),
 	}}
 }
 
