@@ -92,7 +92,7 @@ func (settingRow) TableName() string { return "settings" }
 // that rewrites data would get a numbered step here.
 func (db *DB) migrate(ctx context.Context) error {
 	conn := db.conn(ctx, "migrate")
-	if err := conn.AutoMigrate(&userRow{}, &qsoRow{}, &syncStateRow{}, &settingRow{}); err != nil {
+	if err := conn.AutoMigrate(&userRow{}, &qsoRow{}, &syncStateRow{}, &settingRow{}, &loginAttemptRow{}); err != nil {
 		return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
 	}
 	// Step 1: the first schema's band index is covered by the band/mode one.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +46,7 @@ var tests = []struct {
 	{"QSOService_FindQSOs", testQSOService_FindQSOs},
 	{"QSOService_AwardFacts", testQSOService_AwardFacts},
 	{"SyncStateService", testSyncStateService},
+	{"LoginAttemptService", testLoginAttemptService},
 	{"ConcurrentWriters", testConcurrentWriters},
 	{"QSOService_Import_SameSource", testQSOService_Import_SameSource},
 	{"QSOService_Import_OneToOne", testQSOService_Import_OneToOne},
@@ -572,6 +575,63 @@ func testSyncStateService(t *testing.T, open Opener) {
 			t.Errorf("LastSuccess(dcl) without DCL syncs: got %v, want nil", got)
 		}
 	})
+}
+
+// testLoginAttemptService: a callsign's back-off reads back as written, an
+// error of the update keeps nothing, and concurrent updates of one callsign
+// (on PostgreSQL from several connections, as replicas would) each see the
+// one before: none is lost.
+func testLoginAttemptService(t *testing.T, open Opener) {
+	ctx := context.Background()
+	db := open(t)
+	s := gormstore.NewLoginAttemptService(db)
+	read := func(call string) awardtracker.LoginAttempts {
+		t.Helper()
+		var got awardtracker.LoginAttempts
+		if err := s.UpdateLoginAttempts(ctx, call, func(a *awardtracker.LoginAttempts) error { got = *a; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read("N0CALL"); got.Attempts != 0 || !got.Next.IsZero() || len(got.Good) != 0 {
+		t.Fatalf("new callsign: got %+v, want zero", got)
+	}
+	next := time.Date(2026, 5, 1, 12, 0, 1, 500, time.UTC)
+	want := awardtracker.LoginAttempts{Attempts: 6, Next: next, Good: []string{"192.0.2.1/32", "2001:db8::/64"}}
+	if err := s.UpdateLoginAttempts(ctx, "N0CALL", func(a *awardtracker.LoginAttempts) error { *a = want; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := read("N0CALL"); !reflect.DeepEqual(got, want) {
+		t.Errorf("read back: got %+v, want %+v", got, want)
+	}
+	boom := errors.New("boom")
+	err := s.UpdateLoginAttempts(ctx, "N0CALL", func(a *awardtracker.LoginAttempts) error { a.Attempts = 99; return boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("update failing: got %v, want %v", err, boom)
+	}
+	if got := read("N0CALL"); got.Attempts != 6 {
+		t.Errorf("after a failed update: got %d attempts, want 6 kept", got.Attempts)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("a failed update marked the database failed: %v", err)
+	}
+	if got := read("N0OTHER"); got.Attempts != 0 {
+		t.Errorf("another callsign: got %+v, want zero", got)
+	}
+
+	const n = 20
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := s.UpdateLoginAttempts(ctx, "N0RACE", func(a *awardtracker.LoginAttempts) error { a.Attempts++; return nil }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := read("N0RACE"); got.Attempts != n {
+		t.Errorf("%d concurrent increments: got %d", n, got.Attempts)
+	}
 }
 
 // TestDB_Ping_FileGone: a database file moved away under the process makes
