@@ -443,3 +443,57 @@ func readDockerignore(t testing.TB, path string) func(string) bool {
 		return false
 	}
 }
+
+// TestCompose_LoopbackAndVersion: every port the compose file publishes,
+// in the default stack and the fleet profile, listens on 127.0.0.1 only
+// (the demo account's password is public; awardtracker's 3001 was on every
+// interface), and every image built from the Dockerfile gets each of its
+// build arguments (VERSION, REVISION), so that the binary does not report
+// the Dockerfile's "dev".
+func TestCompose_LoopbackAndVersion(t *testing.T) {
+	root := repoRoot(t)
+	var args []string
+	for _, in := range readDockerfile(t, filepath.Join(root, "Dockerfile")) {
+		if in.cmd == "ARG" {
+			name, _, _ := strings.Cut(in.args, "=")
+			args = append(args, name)
+		}
+	}
+	if !slices.Contains(args, "VERSION") {
+		t.Fatalf("Dockerfile ARGs %v; want VERSION among them", args)
+	}
+	p := loadCompose(t, "fleet")
+	for _, name := range p.ServiceNames() {
+		s := p.service(t, name)
+		for _, port := range s.Ports {
+			if port.Published != "" && port.HostIP != "127.0.0.1" {
+				t.Errorf("%s: publishes %s on %q; want 127.0.0.1", name, port.Published, port.HostIP)
+			}
+		}
+		if s.Build == nil {
+			continue
+		}
+		for _, arg := range args {
+			if v, ok := s.Build.Args[arg]; !ok || v == nil {
+				t.Errorf("%s: build arg %s not passed", name, arg)
+			}
+		}
+	}
+	// The environment reaches the build: the default stack's image and
+	// a replica's report the version they are given.
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithProfiles([]string{"fleet"}), cli.WithWorkingDirectory(root),
+		cli.WithEnv([]string{"AWARDTRACKER_VERSION=1.2.3"}), cli.WithDiscardEnvFile, cli.WithInterpolation(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withVersion, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"awardtracker", "awardtracker-1"} {
+		if v := withVersion.Services[name].Build.Args["VERSION"]; v == nil || *v != "1.2.3" {
+			t.Errorf("%s: VERSION with AWARDTRACKER_VERSION=1.2.3: got %v, want 1.2.3", name, v)
+		}
+	}
+}

@@ -97,36 +97,12 @@ func lastLine(s string) string {
 // inhibit rules mute. Alertmanager evaluates inhibition when its API lists
 // alerts, so no notification has to go out.
 func TestAlertmanagerInhibition(t *testing.T) {
-	bin := needTool(t, "alertmanager")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
+	base := startAlertmanager(t, ctx)
 
-	addr := freeAddr(t)
-	cmd := exec.CommandContext(ctx, bin,
-		"--config.file="+filepath.Join(repoRoot(t), "alertmanager.yml"),
-		"--storage.path="+t.TempDir(),
-		"--web.listen-address="+addr,
-		"--cluster.listen-address=", // no gossip port, no peers
-	)
-	var logs lockedBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopProcess(cmd) })
-	base := "http://" + addr
-	waitHTTP(t, ctx, base+"/-/ready", &logs)
-
-	inst := map[string]string{"job": "awardtracker", "instance": "awardtracker:3001"}
 	with := func(extra map[string]string) map[string]string {
-		m := map[string]string{}
-		for k, v := range inst {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
+		return labels(map[string]string{"job": "awardtracker", "instance": "awardtracker:3001"}, extra)
 	}
 	alerts := []map[string]string{
 		with(map[string]string{"alertname": "AwardtrackerLatencyBudgetBurn", "severity": "critical", "long": "1h", "short": "5m"}),
@@ -138,23 +114,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 	}
 	postAlerts(t, base, alerts)
 
-	type listed struct {
-		Labels map[string]string `json:"labels"`
-		Status struct {
-			InhibitedBy []string `json:"inhibitedBy"`
-		} `json:"status"`
-	}
-	// inhibited lists the alerts by alertname/severity/query and whether
-	// they are muted.
-	inhibited := func() map[string]bool {
-		var got []listed
-		getJSON(t, base+"/api/v2/alerts", &got)
-		m := map[string]bool{}
-		for _, a := range got {
-			m[a.Labels["alertname"]+"/"+a.Labels["severity"]+"/"+a.Labels["query"]] = len(a.Status.InhibitedBy) > 0
-		}
-		return m
-	}
+	inhibited := func() map[string]bool { return inhibitedAlerts(t, base, "severity", "query") }
 	want := map[string]bool{
 		"AwardtrackerLatencyBudgetBurn/critical/":        false,
 		"AwardtrackerLatencyBudgetBurn/warning/":         true, // by the critical of the same name
@@ -185,6 +145,113 @@ func TestAlertmanagerInhibition(t *testing.T) {
 			t.Errorf("with AwardtrackerDown firing, %s: inhibited %v (listed %v), want %v", key, g, ok, w)
 		}
 	}
+}
+
+// TestAlertmanagerInhibition_Fleet: in a fleet, a replica that is down
+// while the others serve makes AwardtrackerFleetPartlyDown's ticket and
+// no page of its own, yet still mutes its other alerts; the replicas that
+// answer keep theirs, and another job's fleet does not mute this one.
+// A single instance's AwardtrackerDown pages as before
+// (TestAlertmanagerInhibition, where no fleet alert fires).
+func TestAlertmanagerInhibition_Fleet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	base := startAlertmanager(t, ctx)
+
+	job := map[string]string{"job": "awardtracker"}
+	replica := func(instance string, extra map[string]string) map[string]string {
+		return labels(job, map[string]string{"instance": instance}, extra)
+	}
+	postAlerts(t, base, []map[string]string{
+		replica("b:3001", map[string]string{"alertname": "AwardtrackerDown", "severity": "critical"}),
+		replica("b:3001", map[string]string{"alertname": "AwardtrackerSyncStale", "severity": "warning"}),
+		replica("c:3001", map[string]string{"alertname": "AwardtrackerCacheHitRateLow", "severity": "warning"}),
+		// Another job's lost replica, while only that job's fleet is
+		// partly down: its page is muted, this job's is not.
+		{"job": "other", "instance": "x:3001", "alertname": "AwardtrackerDown", "severity": "critical"},
+		{"job": "other", "alertname": "AwardtrackerFleetPartlyDown", "severity": "warning"},
+	})
+	want := map[string]bool{
+		"AwardtrackerDown/awardtracker/b:3001":            false, // no fleet alert yet: it pages
+		"AwardtrackerSyncStale/awardtracker/b:3001":       true,  // by b's AwardtrackerDown
+		"AwardtrackerCacheHitRateLow/awardtracker/c:3001": false,
+		"AwardtrackerDown/other/x:3001":                   true, // by other's FleetPartlyDown
+		"AwardtrackerFleetPartlyDown/other/":              false,
+	}
+	inhibited := func() map[string]bool { return inhibitedAlerts(t, base, "job", "instance") }
+	got := eventually(ctx, inhibited, want)
+	for key, w := range want {
+		if g, ok := got[key]; !ok || g != w {
+			t.Errorf("%s: inhibited %v (listed %v), want %v", key, g, ok, w)
+		}
+	}
+
+	// Now the awardtracker fleet is partly down too.
+	postAlerts(t, base, []map[string]string{labels(job, map[string]string{"alertname": "AwardtrackerFleetPartlyDown", "severity": "warning"})})
+	want["AwardtrackerFleetPartlyDown/awardtracker/"] = false // the ticket
+	want["AwardtrackerDown/awardtracker/b:3001"] = true       // no page
+	got = eventually(ctx, inhibited, want)
+	for key, w := range want {
+		if g, ok := got[key]; !ok || g != w {
+			t.Errorf("with the fleet partly down, %s: inhibited %v (listed %v), want %v", key, g, ok, w)
+		}
+	}
+}
+
+// startAlertmanager starts the real Alertmanager with alertmanager.yml on
+// loopback and returns its base URL.
+func startAlertmanager(t testing.TB, ctx context.Context) string {
+	t.Helper()
+	bin := needTool(t, "alertmanager")
+	addr := freeAddr(t)
+	cmd := exec.CommandContext(ctx, bin,
+		"--config.file="+filepath.Join(repoRoot(t), "alertmanager.yml"),
+		"--storage.path="+t.TempDir(),
+		"--web.listen-address="+addr,
+		"--cluster.listen-address=", // no gossip port, no peers
+	)
+	var logs lockedBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopProcess(cmd) })
+	base := "http://" + addr
+	waitHTTP(t, ctx, base+"/-/ready", &logs)
+	return base
+}
+
+// labels merges label sets; later ones win.
+func labels(sets ...map[string]string) map[string]string {
+	m := map[string]string{}
+	for _, set := range sets {
+		for k, v := range set {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// inhibitedAlerts lists the alerts Alertmanager holds, keyed by alertname
+// and the values of keys joined by "/", and whether each is muted.
+func inhibitedAlerts(t testing.TB, base string, keys ...string) map[string]bool {
+	t.Helper()
+	var got []struct {
+		Labels map[string]string `json:"labels"`
+		Status struct {
+			InhibitedBy []string `json:"inhibitedBy"`
+		} `json:"status"`
+	}
+	getJSON(t, base+"/api/v2/alerts", &got)
+	m := map[string]bool{}
+	for _, a := range got {
+		key := a.Labels["alertname"]
+		for _, k := range keys {
+			key += "/" + a.Labels[k]
+		}
+		m[key] = len(a.Status.InhibitedBy) > 0
+	}
+	return m
 }
 
 func postAlerts(t testing.TB, base string, labels []map[string]string) {

@@ -310,7 +310,9 @@ count by (job) (`+up+` == 1)`, "4m", "warning",
 			`Fleet view of AwardtrackerDown (which still fires per target): some
 but not all targets of the job are down. When every target is down
 this one is silent and AwardtrackerDown says so. Capacity is what
-suffers: the remaining replicas carry the load.`),
+suffers: the remaining replicas carry the load. While it fires,
+alertmanager.yml mutes the replicas' AwardtrackerDown, so one lost
+replica makes one ticket and no page.`),
 	}}
 }
 
@@ -426,10 +428,11 @@ sum by (job, instance, source) (`+runs+c.sel()+`) > 0`, "10m", "warning",
 			`No {{ $labels.source }} sync on {{ $labels.instance }} has succeeded {{ if eq $value 0.0 }}since the process started over `+n+` sync intervals ago{{ else }}for {{ $value | humanizeDuration }}{{ end }}, although syncs are being attempted.`,
 			`No success of a source for `+n+` sync intervals, as the service reports
 its --sync.interval (awardtracker_sync_interval_seconds); silent while
-scheduled syncs are off. last_success == 0 means "never since this
-process started"; that is stale only once the process has been up for
-as long. Both arms need runs to have happened, so a fresh install
-without credentials (no runs) stays silent.`),
+scheduled syncs are off. last_success is read from the database at
+scrape time, the same on every replica of a fleet; 0 means "never",
+stale only once the process has been up for as long. Both arms need
+runs to have happened, so a fresh install without credentials (no
+runs) stays silent.`),
 		alertRule("AwardtrackerSyncQueueStuck", `
 max by (job) (awardtracker_sync_queue_oldest_waiting_age_seconds`+c.sel()+`) > `+fmt.Sprint(duration(c.syncQueueMaxWait).Seconds()), "5m", "warning",
 			"Sync jobs wait too long for a worker.",

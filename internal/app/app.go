@@ -204,7 +204,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("token signing key: %w", err)
 	}
 	m.Users = gormstore.NewUserService(m.DB)
-	m.Auth, err = auth.NewService(m.Users, key, auth.Options{Registerer: m.Registry, BcryptCost: cfg.BcryptCost, Now: cfg.Now})
+	authOpts := auth.Options{Registerer: m.Registry, BcryptCost: cfg.BcryptCost, Now: cfg.Now}
+	if cfg.DBURL != "" {
+		// Replicas share the per-account login back-off, or N of them
+		// would give a guesser N times the attempts. One SQLite process
+		// keeps it in memory.
+		authOpts.Attempts = gormstore.NewLoginAttemptService(m.DB)
+	}
+	m.Auth, err = auth.NewService(m.Users, key, authOpts)
 	if err != nil {
 		return err
 	}

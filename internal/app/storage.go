@@ -24,7 +24,10 @@ func (c *Config) dbName() (engine, name string) {
 // (PostgreSQL only) announces the writes to the other replicas.
 func openDB(ctx context.Context, cfg *Config, opts gormstore.Options, notifier *postgres.Notifier) (db *gormstore.DB, backups backup.Source, err error) {
 	if cfg.DBURL != "" {
-		db, err := postgres.Open(ctx, cfg.DBURL, postgres.Options{Options: opts, Notifier: notifier})
+		if notifier != nil { // a nil *Notifier in the interface would not read as nil
+			opts.Notifier = notifier
+		}
+		db, err := postgres.Open(ctx, cfg.DBURL, postgres.Options{Options: opts})
 		return db, nil, err
 	}
 	sdb, err := sqlite.Open(ctx, cfg.DBPath, sqlite.Options{Tracker: opts.Tracker, Logger: opts.Logger, QueryDelay: opts.QueryDelay})

@@ -74,6 +74,9 @@ type Options struct {
 	HashWait            time.Duration
 	// Registerer takes the service's metrics (nil: none).
 	Registerer prometheus.Registerer
+	// Attempts keeps the per-account login back-off where every replica
+	// of a fleet sees it (PostgreSQL); nil keeps it in this process.
+	Attempts awardtracker.LoginAttemptService
 }
 
 // NewService returns a Service that signs tokens with key (at least 32 bytes).
@@ -107,8 +110,12 @@ func NewService(users awardtracker.UserService, key []byte, opts Options) (*Serv
 		return nil, err
 	}
 	m := newThrottleMetrics(opts.Registerer)
+	var store attemptStore = newMemoryAttempts()
+	if opts.Attempts != nil {
+		store = storedAttempts{opts.Attempts}
+	}
 	return &Service{users: users, key: key, ttl: opts.TokenTTL, cost: opts.BcryptCost, now: opts.Now, dummyHash: dummy,
-		logins:  newLoginThrottle(opts.FreeLoginFailures, opts.MaxLoginBackoff),
+		logins:  &loginThrottle{free: opts.FreeLoginFailures, maxBackoff: opts.MaxLoginBackoff, store: store},
 		hashes:  hashSlots{sem: semaphore.NewWeighted(int64(opts.MaxConcurrentHashes)), wait: opts.HashWait, refused: m.busy},
 		metrics: m,
 	}, nil
@@ -171,7 +178,11 @@ func (s *Service) LoginFrom(ctx context.Context, client, callsign, password stri
 		return nil, "", bad
 	}
 	addr := clientPrefix(client)
-	if wait, ok := s.logins.admit(c, addr, s.now()); !ok {
+	wait, ok, err := s.logins.admit(ctx, c, addr, s.now())
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
 		s.metrics.backoff.Inc()
 		return nil, "", throttled(wait, "%s", retryAfterMessage(wait))
 	}
@@ -190,7 +201,11 @@ func (s *Service) LoginFrom(ctx context.Context, client, callsign, password stri
 	if wrong || u == nil {
 		return nil, "", bad
 	}
-	s.logins.succeeded(c, addr)
+	// A success that cannot be recorded fails the login: the database
+	// is unreachable, and the token would fail at its first use anyway.
+	if err := s.logins.succeeded(ctx, c, addr); err != nil {
+		return nil, "", err
+	}
 	tok, err := s.Token(u)
 	return u, tok, err
 }

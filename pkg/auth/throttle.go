@@ -33,8 +33,11 @@ import (
 // from elsewhere, and the wait is capped. An owner on a new address while
 // someone guesses waits at most MaxLoginBackoff.
 //
-// Memory is bounded: at most maxTrackedAccounts callsigns are tracked, the
-// least recently seen forgotten first.
+// The state is per process by default (one SQLite process has no one to
+// share it with), its memory bounded: at most maxTrackedAccounts callsigns
+// are tracked, the least recently seen forgotten first. With
+// Options.Attempts (PostgreSQL) it lives in the database, so that a fleet
+// of N replicas gives a guesser the attempts of one, not N times as many.
 //
 // Separately, bcrypt runs for at most MaxConcurrentHashes requests at once
 // (a semaphore); others wait up to HashWait and are then refused with 429,
@@ -80,50 +83,81 @@ func throttled(wait time.Duration, format string, args ...any) *awardtracker.Err
 	return e
 }
 
-// loginThrottle is the per-account back-off.
+// loginThrottle is the per-account back-off. Its rules are here; the
+// state lives in an attemptStore: this process's memory, or the database
+// that a fleet's replicas share.
 type loginThrottle struct {
 	free       int
 	maxBackoff time.Duration
+	store      attemptStore
+}
 
+// attemptStore keeps the callsigns' back-off. update calls fn with one
+// callsign's state and keeps what fn leaves, one update of a callsign at a
+// time.
+type attemptStore interface {
+	update(ctx context.Context, callsign string, fn func(*awardtracker.LoginAttempts)) error
+}
+
+// memoryAttempts keeps the back-off in this process, the least recently
+// seen callsign forgotten first beyond maxTrackedAccounts.
+type memoryAttempts struct {
 	mu       sync.Mutex
-	accounts *simplelru.LRU[string, *accountState]
+	accounts *simplelru.LRU[string, *awardtracker.LoginAttempts]
 }
 
-type accountState struct {
-	attempts int       // let through since the last success
-	next     time.Time // no attempt before this
-	good     []netip.Prefix
-}
-
-func newLoginThrottle(free int, maxBackoff time.Duration) *loginThrottle {
-	lru, err := simplelru.NewLRU[string, *accountState](maxTrackedAccounts, nil)
+func newMemoryAttempts() *memoryAttempts {
+	lru, err := simplelru.NewLRU[string, *awardtracker.LoginAttempts](maxTrackedAccounts, nil)
 	if err != nil {
 		panic(err) // only for a size below 1
 	}
-	return &loginThrottle{free: free, maxBackoff: maxBackoff, accounts: lru}
+	return &memoryAttempts{accounts: lru}
+}
+
+func (m *memoryAttempts) update(_ context.Context, callsign string, fn func(*awardtracker.LoginAttempts)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, found := m.accounts.Get(callsign)
+	if !found {
+		a = &awardtracker.LoginAttempts{}
+		m.accounts.Add(callsign, a)
+	}
+	fn(a)
+	return nil
+}
+
+// storedAttempts keeps the back-off in the database (a fleet's replicas
+// share it), through awardtracker.LoginAttemptService.
+type storedAttempts struct {
+	s awardtracker.LoginAttemptService
+}
+
+func (d storedAttempts) update(ctx context.Context, callsign string, fn func(*awardtracker.LoginAttempts)) error {
+	return d.s.UpdateLoginAttempts(ctx, callsign, func(a *awardtracker.LoginAttempts) error {
+		fn(a)
+		return nil
+	})
 }
 
 // admit lets an attempt for callsign from client through and counts it, or
 // says how long to wait.
-func (t *loginThrottle) admit(callsign string, client netip.Prefix, now time.Time) (wait time.Duration, ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a, found := t.accounts.Get(callsign)
-	if !found {
-		a = &accountState{}
-		t.accounts.Add(callsign, a)
-	}
-	if client.IsValid() && slices.Contains(a.good, client) {
-		return 0, true
-	}
-	if now.Before(a.next) {
-		return a.next.Sub(now), false
-	}
-	a.attempts++
-	if over := a.attempts - t.free; over > 0 {
-		a.next = now.Add(t.backoff(over))
-	}
-	return 0, true
+func (t *loginThrottle) admit(ctx context.Context, callsign string, client netip.Prefix, now time.Time) (wait time.Duration, ok bool, err error) {
+	err = t.store.update(ctx, callsign, func(a *awardtracker.LoginAttempts) {
+		if client.IsValid() && slices.Contains(a.Good, client.String()) {
+			ok = true
+			return
+		}
+		if now.Before(a.Next) {
+			wait = a.Next.Sub(now)
+			return
+		}
+		a.Attempts++
+		if over := a.Attempts - t.free; over > 0 {
+			a.Next = now.Add(t.backoff(over))
+		}
+		ok = true
+	})
+	return wait, ok, err
 }
 
 // backoff is the wait after the n-th attempt beyond the free ones.
@@ -139,25 +173,20 @@ func (t *loginThrottle) backoff(n int) time.Duration {
 // resets the count, unless client was known already: then the login did not
 // pass through the back-off, and an owner who logs in often from home must
 // not hand a guesser elsewhere fresh free attempts each time.
-func (t *loginThrottle) succeeded(callsign string, client netip.Prefix) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a, found := t.accounts.Get(callsign)
-	if !found {
-		a = &accountState{}
-		t.accounts.Add(callsign, a)
-	}
-	if client.IsValid() && slices.Contains(a.good, client) {
-		return
-	}
-	a.attempts, a.next = 0, time.Time{}
-	if !client.IsValid() {
-		return
-	}
-	if len(a.good) == goodAddrsPerUser {
-		a.good = a.good[1:]
-	}
-	a.good = append(a.good, client)
+func (t *loginThrottle) succeeded(ctx context.Context, callsign string, client netip.Prefix) error {
+	return t.store.update(ctx, callsign, func(a *awardtracker.LoginAttempts) {
+		if client.IsValid() && slices.Contains(a.Good, client.String()) {
+			return
+		}
+		a.Attempts, a.Next = 0, time.Time{}
+		if !client.IsValid() {
+			return
+		}
+		if len(a.Good) >= goodAddrsPerUser {
+			a.Good = a.Good[len(a.Good)-goodAddrsPerUser+1:]
+		}
+		a.Good = append(a.Good, client.String())
+	})
 }
 
 // clientPrefix is the address a login comes from, as the rate limits see

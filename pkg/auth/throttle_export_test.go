@@ -13,9 +13,10 @@ func (s *Service) HoldHashSlots(n int) (release func()) {
 
 // Tracked is the number of callsigns the login throttle holds.
 func (s *Service) Tracked() int {
-	s.logins.mu.Lock()
-	defer s.logins.mu.Unlock()
-	return s.logins.accounts.Len()
+	m := s.logins.store.(*memoryAttempts)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.accounts.Len()
 }
 
 // SetMaxTracked bounds the login throttle of services created afterwards.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // callsignRE accepts amateur callsigns including portable forms (DL/N0CALL/P).
@@ -40,4 +41,24 @@ type AuthService interface {
 	// not valid or its user is gone; EUNAVAILABLE if the user cannot be
 	// looked up.
 	Verify(ctx context.Context, token string) (Claims, error)
+}
+
+// LoginAttempts is the login back-off of one callsign (package auth keeps
+// its rules).
+type LoginAttempts struct {
+	Attempts int       // attempts let through since the last success
+	Next     time.Time // no attempt before this; zero: none pending
+	Good     []string  // client prefixes that logged in successfully, oldest first
+}
+
+// LoginAttemptService keeps every callsign's login back-off where all the
+// replicas of a fleet see it, so that N replicas do not give a guesser N
+// times the attempts.
+type LoginAttemptService interface {
+	// UpdateLoginAttempts calls fn with callsign's back-off (zero when
+	// none is kept) and keeps what fn leaves in it. Concurrent updates of
+	// one callsign, from any replica, run one after the other. An error of
+	// fn keeps nothing and is returned; EUNAVAILABLE when the storage
+	// cannot be reached. fn must not block: it runs inside a transaction.
+	UpdateLoginAttempts(ctx context.Context, callsign string, fn func(*LoginAttempts) error) error
 }

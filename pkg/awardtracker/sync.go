@@ -69,6 +69,10 @@ type SyncStateService interface {
 	// SyncStates lists every state of src with credentials that are not
 	// marked invalid.
 	SyncStates(ctx context.Context, src Source) ([]SyncState, error)
+	// LastSuccess returns the newest LastSuccess of src over every user
+	// (with or without credentials), nil when no sync of src has ever
+	// succeeded. Every replica of a fleet reads the same value.
+	LastSuccess(ctx context.Context, src Source) (*time.Time, error)
 }
 
 // SyncService stores users' upstream credentials and runs their syncs.

@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -41,18 +42,20 @@ func Copy(ctx context.Context, src, dst *DB) (*CopyCounts, error) {
 				return awardtracker.Errorf(awardtracker.ECONFLICT,
 					"the target database is not empty (%d users, %d QSOs): copy into a new database", users, qsos)
 			}
-			if err := copyTable[userRow](stx, dtx, "id", "", &n.Users); err != nil {
+			if err := copyTable(stx, dtx, []string{"id"}, func(r *userRow) []any { return []any{r.ID} }, "", &n.Users); err != nil {
 				return fmt.Errorf("users: %w", err)
 			}
-			if err := copyTable[qsoRow](stx, dtx, "id", "", &n.QSOs); err != nil {
+			if err := copyTable(stx, dtx, []string{"id"}, func(r *qsoRow) []any { return []any{r.ID} }, "", &n.QSOs); err != nil {
 				return fmt.Errorf("qsos: %w", err)
 			}
-			if err := copyTable[syncStateRow](stx, dtx, "user_id, source", "", &n.SyncStates); err != nil {
+			if err := copyTable(stx, dtx, []string{"user_id", "source"},
+				func(r *syncStateRow) []any { return []any{r.UserID, r.Source} }, "", &n.SyncStates); err != nil {
 				return fmt.Errorf("sync states: %w", err)
 			}
 			// dst's own migrations wrote their marks already, and a service
 			// started on it once made a signing key: src's win.
-			if err := copyTable[settingRow](stx, dtx, "name", "name <> 'write_probe'", &n.Settings); err != nil {
+			if err := copyTable(stx, dtx, []string{"name"}, func(r *settingRow) []any { return []any{r.Name} },
+				"name <> 'write_probe'", &n.Settings); err != nil {
 				return fmt.Errorf("settings: %w", err)
 			}
 			// The tallies are counted from the copied QSOs rather than copied:
@@ -75,17 +78,25 @@ func Copy(ctx context.Context, src, dst *DB) (*CopyCounts, error) {
 }
 
 // copyTable copies the rows of T (those matching where, if set) from src to
-// dst in batches of copyBatch, in key order, counting them into n. A row
-// dst has already (a setting) is replaced.
-func copyTable[T any](src, dst *gorm.DB, order, where string, n *int) error {
-	var batch []T
-	offset := 0
+// dst in batches of copyBatch, in the order of the key columns keys,
+// counting them into n. A row dst has already (a setting) is replaced.
+// Each batch starts after the previous batch's last key (keyOf gives a
+// row's key values), a range the key's index finds at once; OFFSET would
+// read and skip every earlier row again, quadratic in the table's size.
+func copyTable[T any](src, dst *gorm.DB, keys []string, keyOf func(*T) []any, where string, n *int) error {
+	cols := strings.Join(keys, ", ")
+	// A row value comparison, (a, b) > (?, ?), which SQLite and
+	// PostgreSQL both take and both answer from the key's index.
+	after := "(" + cols + ") > (" + strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ") + ")"
+	var last []any
 	for {
-		// OFFSET paging is fine inside one read transaction: nothing moves.
-		batch = batch[:0]
-		q := src.Order(order).Limit(copyBatch).Offset(offset)
+		var batch []T
+		q := src.Order(cols).Limit(copyBatch)
 		if where != "" {
 			q = q.Where(where)
+		}
+		if last != nil {
+			q = q.Where(after, last...)
 		}
 		if err := q.Find(&batch).Error; err != nil {
 			return err
@@ -97,6 +108,6 @@ func copyTable[T any](src, dst *gorm.DB, order, where string, n *int) error {
 			return err
 		}
 		*n += len(batch)
-		offset += len(batch)
+		last = keyOf(&batch[len(batch)-1])
 	}
 }

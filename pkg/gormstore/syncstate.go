@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -99,6 +100,23 @@ func (s *SyncStateService) SyncStates(ctx context.Context, src awardtracker.Sour
 		out[i] = *rows[i].state()
 	}
 	return out, nil
+}
+
+// LastSuccess reads the newest last_success of src: one row through
+// ORDER BY ... LIMIT 1 rather than MAX(), whose result SQLite returns as
+// text without the column's type.
+func (s *SyncStateService) LastSuccess(ctx context.Context, src awardtracker.Source) (*time.Time, error) {
+	var rows []syncStateRow
+	err := s.db.conn(ctx, "sync_state_last_success").Select("last_success").
+		Where("source = ? AND last_success IS NOT NULL", string(src)).
+		Order("last_success DESC").Limit(1).Find(&rows).Error
+	if err != nil {
+		return nil, s.db.formatError(err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return utc(rows[0].LastSuccess), nil
 }
 
 func (r *syncStateRow) state() *awardtracker.SyncState {

@@ -2,6 +2,7 @@ package mock
 
 import (
 	"context"
+	"time"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
@@ -15,6 +16,7 @@ type SyncStateService struct {
 	DeleteCredentialsFn func(ctx context.Context, userID int64, src awardtracker.Source) error
 	UpdateSyncStateFn   func(ctx context.Context, st *awardtracker.SyncState) error
 	SyncStatesFn        func(ctx context.Context, src awardtracker.Source) ([]awardtracker.SyncState, error)
+	LastSuccessFn       func(ctx context.Context, src awardtracker.Source) (*time.Time, error)
 }
 
 func (s *SyncStateService) SyncState(ctx context.Context, userID int64, src awardtracker.Source) (*awardtracker.SyncState, error) {
@@ -50,6 +52,13 @@ func (s *SyncStateService) SyncStates(ctx context.Context, src awardtracker.Sour
 		unset("SyncStateService.SyncStates")
 	}
 	return s.SyncStatesFn(ctx, src)
+}
+
+func (s *SyncStateService) LastSuccess(ctx context.Context, src awardtracker.Source) (*time.Time, error) {
+	if s.LastSuccessFn == nil {
+		unset("SyncStateService.LastSuccess")
+	}
+	return s.LastSuccessFn(ctx, src)
 }
 
 var _ awardtracker.SyncService = (*SyncService)(nil)

@@ -133,3 +133,60 @@ func TestCopy_FromSQLite(t *testing.T) {
 		t.Errorf("second copy: got %v, want a conflict", err)
 	}
 }
+
+// TestCopy_KeyRanges: every table is read in key ranges, one batch after
+// the previous one's last key; sync states, keyed by user and source, and
+// settings span several batches here, and each row arrives exactly once.
+func TestCopy_KeyRanges(t *testing.T) {
+	ctx := context.Background()
+	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "src.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	users, states := gormstore.NewUserService(src.DB), gormstore.NewSyncStateService(src.DB)
+	const n = 300 // 600 sync states: two batches, the boundary inside one user's pair
+	for i := range n {
+		u, err := users.CreateUser(ctx, fmt.Sprintf("N%dKR", i), []byte("h"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []awardtracker.Source{awardtracker.SourceLoTW, awardtracker.SourceDCL} {
+			if err := states.PutCredentials(ctx, u.ID, s, fmt.Appendf(nil, "%d-%s", u.ID, s)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := src.Secret(ctx, fmt.Sprintf("test_secret_%04d", i), 8); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst, err := postgres.Open(ctx, pgtest.NewDatabase(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	got, err := gormstore.Copy(ctx, src.DB, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Users != n || got.SyncStates != 2*n || got.Settings < n {
+		t.Errorf("copied %+v, want %d users, %d sync states, at least %d settings", *got, n, 2*n, n)
+	}
+	dstStates := gormstore.NewSyncStateService(dst)
+	for _, s := range []awardtracker.Source{awardtracker.SourceLoTW, awardtracker.SourceDCL} {
+		list, err := dstStates.SyncStates(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int64]bool{}
+		for _, st := range list {
+			if want := fmt.Sprintf("%d-%s", st.UserID, s); string(st.Credentials) != want || seen[st.UserID] {
+				t.Errorf("%s state of user %d: got %q (seen before: %v), want %q once", s, st.UserID, st.Credentials, seen[st.UserID], want)
+			}
+			seen[st.UserID] = true
+		}
+		if len(seen) != n {
+			t.Errorf("%s states: got %d users, want %d", s, len(seen), n)
+		}
+	}
+}

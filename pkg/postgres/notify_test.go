@@ -60,7 +60,7 @@ func newReplicaWith(t testing.TB, dsn string, wrapStats func(awardtracker.StatsS
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := postgres.Open(ctx, dsn, postgres.Options{Notifier: r.notifier})
+	db, err := postgres.Open(ctx, dsn, postgres.Options{Options: gormstore.Options{Notifier: r.notifier}})
 	if err != nil {
 		t.Fatal(err)
 	}

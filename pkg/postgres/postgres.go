@@ -31,11 +31,8 @@ type Options struct {
 	gormstore.Options
 	// MaxConns caps the pool's connections (default 16): every replica
 	// holds up to this many of the server's max_connections (and its
-	// Notifier one more, to listen).
+	// Notifier, set as Options.Notifier, one more, to listen).
 	MaxConns int
-	// Notifier, if set, announces every write that changed a user's QSOs
-	// to the other replicas, inside the write's transaction.
-	Notifier *Notifier
 }
 
 // IsURL reports whether s names a PostgreSQL database (postgres:// or
@@ -72,9 +69,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*gormstore.DB, error) 
 	sqlDB.SetMaxOpenConns(opts.MaxConns)
 	sqlDB.SetMaxIdleConns(opts.MaxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if opts.Notifier != nil {
-		opts.Options.Notifier = opts.Notifier
-	}
 	db, err := gormstore.New(ctx, g, dialect, opts.Options)
 	if err != nil {
 		sqlDB.Close()

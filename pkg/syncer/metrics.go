@@ -13,15 +13,11 @@ import (
 )
 
 type metrics struct {
-	runs        *prometheus.CounterVec
-	duration    *prometheus.HistogramVec
-	records     *prometheus.CounterVec
-	lastSuccess *prometheus.GaugeVec
-	inProgress  *prometheus.GaugeVec
-	interval    prometheus.Gauge
-
-	mu   sync.Mutex
-	last map[awardtracker.Source]time.Time
+	runs       *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	records    *prometheus.CounterVec
+	inProgress *prometheus.GaugeVec
+	interval   prometheus.Gauge
 }
 
 var (
@@ -44,10 +40,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "awardtracker_sync_records_total",
 			Help: "Records fetched from the upstream by sync runs.",
 		}, []string{"source"}),
-		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "awardtracker_sync_last_success_timestamp_seconds",
-			Help: "When a sync of the source last succeeded for any user (Unix time; 0: not since start).",
-		}, []string{"source"}),
 		inProgress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "awardtracker_sync_in_progress",
 			Help: "Sync runs in progress.",
@@ -58,9 +50,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "awardtracker_sync_interval_seconds",
 			Help: "How often every user with stored credentials is synced (--sync.interval; 0: scheduled syncs are off).",
 		}),
-		last: map[awardtracker.Source]time.Time{},
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.duration, m.records, m.lastSuccess, m.inProgress, m.interval} {
+	for _, c := range []prometheus.Collector{m.runs, m.duration, m.records, m.inProgress, m.interval} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -72,20 +63,57 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 		m.duration.WithLabelValues(s)
 		m.records.WithLabelValues(s)
-		m.lastSuccess.WithLabelValues(s)
 		m.inProgress.WithLabelValues(s)
 	}
 	return m, nil
 }
 
-// setLastSuccess moves the gauge forward only: the scheduler also feeds it
-// the stored LastSuccess of every user, so that it is right after a restart.
-func (m *metrics) setLastSuccess(src awardtracker.Source, t time.Time) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if t.After(m.last[src]) {
-		m.last[src] = t
-		m.lastSuccess.WithLabelValues(string(src)).Set(float64(t.UnixNano()) / 1e9)
+var lastSuccessDesc = prometheus.NewDesc("awardtracker_sync_last_success_timestamp_seconds",
+	"When a sync of the source last succeeded for any user, as stored in the database (Unix time; 0: never). "+
+		"Every replica of a fleet reports the same value.", []string{"source"}, nil)
+
+// lastSuccessCollector reads the newest stored success of each source at
+// scrape time. Kept in the process, the value would be each replica's own
+// view: in a fleet a sync runs on one replica and the schedule, which read
+// the stored states, on River's leader only, so the others reported stale
+// times and a rule's result depended on the replica it read. The stored
+// value is the one every replica agrees on, and the read is one indexed
+// row per source.
+type lastSuccessCollector struct {
+	states awardtracker.SyncStateService
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	last map[awardtracker.Source]time.Time // the last value read, kept when a read fails
+}
+
+func newLastSuccessCollector(states awardtracker.SyncStateService, log *slog.Logger) *lastSuccessCollector {
+	return &lastSuccessCollector{states: states, log: log, last: map[awardtracker.Source]time.Time{}}
+}
+
+func (c *lastSuccessCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lastSuccessDesc }
+
+func (c *lastSuccessCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.mu.Lock() // concurrent scrapes read once each, never interleaved
+	defer c.mu.Unlock()
+	for _, src := range sources {
+		t, err := c.states.LastSuccess(ctx, src)
+		switch {
+		case err != nil:
+			// Report the last value read rather than drop the series:
+			// a gap would make AwardtrackerSyncStale forget its pending
+			// state, and the database's own alerts cover the failure.
+			c.log.Warn("Cannot read the last sync success", "source", src, "err", err)
+		case t != nil:
+			c.last[src] = *t
+		}
+		v := 0.0
+		if t, ok := c.last[src]; ok {
+			v = float64(t.UnixNano()) / 1e9
+		}
+		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, v, string(src))
 	}
 }
 

@@ -420,6 +420,43 @@ func TestFleet_QueueMetrics(t *testing.T) {
 	}
 }
 
+// TestFleet_LastSuccess: every replica reports the stored time of the last
+// successful sync, whichever replica ran it, and without waiting for its
+// own schedule (which runs on River's leader only). Before, a replica
+// reported only the syncs it ran itself.
+func TestFleet_LastSuccess(t *testing.T) {
+	f := newFleet(t)
+	at := time.Date(2026, 5, 1, 12, 0, 0, 250_000_000, time.UTC)
+	now := func() time.Time { return at }
+	replicas := map[string]*replica{"a": f.replica(t, replicaOptions{now: now}), "b": f.replica(t, replicaOptions{now: now})}
+	lastSuccess := func(r *replica) float64 {
+		t.Helper()
+		return metric(t, r.reg, "awardtracker_sync_last_success_timestamp_seconds", map[string]string{"source": "lotw"})
+	}
+	for name, r := range replicas {
+		if got := lastSuccess(r); got != 0 {
+			t.Fatalf("replica %s before any sync: got %v, want 0", name, got)
+		}
+	}
+	uid := f.user(t, replicas["a"].s, "N0AAA", 5)
+	job, err := replicas["a"].s.Start(context.Background(), uid, awardtracker.SourceLoTW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job = wait(t, replicas["a"].s, uid, job.ID); job.Status != awardtracker.JobSucceeded {
+		t.Fatalf("job: got %+v, want succeeded", job)
+	}
+	want := float64(at.UnixNano()) / 1e9
+	for name, r := range replicas {
+		if got := lastSuccess(r); got != want {
+			t.Errorf("replica %s: got %v, want %v", name, got, want)
+		}
+		if got := metric(t, r.reg, "awardtracker_sync_last_success_timestamp_seconds", map[string]string{"source": "dcl"}); got != 0 {
+			t.Errorf("replica %s, dcl: got %v, want 0", name, got)
+		}
+	}
+}
+
 // gauge collects one metric of reg, for testutil.ToFloat64.
 func gauge(reg *prometheus.Registry, name string) prometheus.Collector {
 	return prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {

@@ -290,9 +290,6 @@ func (s *Syncer) finish(ctx context.Context, job *awardtracker.SyncJob, st *awar
 	s.m.runs.WithLabelValues(string(src), result).Inc()
 	s.m.duration.WithLabelValues(string(src)).Observe(took.Seconds())
 	s.m.records.WithLabelValues(string(src)).Add(float64(fetched))
-	if err == nil {
-		s.m.setLastSuccess(src, now)
-	}
 
 	// The caches were invalidated inside ImportQSOs (cache.QSOService),
 	// before the job reads as finished: whoever waits for the job and then

@@ -65,7 +65,7 @@ func (s *Syncer) RunOnce(ctx context.Context, every time.Duration) int {
 }
 
 // dueStates returns the states of every user and configured source due
-// now. It also feeds the last-success gauge.
+// now.
 func (s *Syncer) dueStates(ctx context.Context, every time.Duration) []awardtracker.SyncState {
 	if every <= 0 {
 		return nil
@@ -83,9 +83,6 @@ func (s *Syncer) dueStates(ctx context.Context, every time.Duration) []awardtrac
 		now := s.now()
 		for i := range states {
 			st := &states[i]
-			if st.LastSuccess != nil {
-				s.m.setLastSuccess(src, *st.LastSuccess)
-			}
 			if s.due(st, now, every) {
 				due = append(due, *st)
 			}

@@ -153,6 +153,9 @@ func New(opts Options) (*Syncer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := opts.Registerer.Register(newLastSuccessCollector(opts.States, opts.Logger)); err != nil {
+		return nil, err
+	}
 	s := &Syncer{
 		qsos: opts.QSOs, states: opts.States, lotw: opts.LoTW, dcl: opts.DCL, box: opts.Box,
 		log: opts.Logger, now: opts.Now, m: m, jobs: newJobRegistry(opts.Now),

@@ -226,7 +226,13 @@ func (e *env) runs(t testing.TB, src awardtracker.Source, result string) float64
 // metric returns the value of one series (a histogram's sample count).
 func (e *env) metric(t testing.TB, name string, labels map[string]string) float64 {
 	t.Helper()
-	mfs, err := e.reg.Gather()
+	return metric(t, e.reg, name, labels)
+}
+
+// metric is the value of the first series of name in reg that has labels.
+func metric(t testing.TB, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +47,7 @@ var tests = []struct {
 	{"QSOService_FindQSOs", testQSOService_FindQSOs},
 	{"QSOService_AwardFacts", testQSOService_AwardFacts},
 	{"SyncStateService", testSyncStateService},
+	{"LoginAttemptService", testLoginAttemptService},
 	{"ConcurrentWriters", testConcurrentWriters},
 	{"QSOService_Import_SameSource", testQSOService_Import_SameSource},
 	{"QSOService_Import_OneToOne", testQSOService_Import_OneToOne},
@@ -533,6 +536,102 @@ func testSyncStateService(t *testing.T, open Opener) {
 	}
 	if err := s.UpdateSyncState(ctx, &awardtracker.SyncState{UserID: 999, Source: awardtracker.SourceDCL}); awardtracker.ErrorCode(err) != awardtracker.ENOTFOUND {
 		t.Errorf("UpdateSyncState of unknown: %v", err)
+	}
+
+	t.Run("LastSuccess", func(t *testing.T) {
+		lastSuccess := func(src awardtracker.Source) *time.Time {
+			t.Helper()
+			got, err := s.LastSuccess(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := lastSuccess(awardtracker.SourceLoTW); got != nil {
+			t.Fatalf("LastSuccess before any sync: got %v, want nil", got)
+		}
+		// Two users' syncs, the later one first and with fractions of a
+		// second (SQLite keeps times as text): the newest wins, and a user
+		// who forgot their credentials since still counts.
+		v := mustUser(t, db, "N0NEW")
+		newer := time.Date(2026, 3, 1, 10, 0, 0, 500_000_000, time.UTC)
+		older := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		qsos := gormstore.NewQSOService(db)
+		for _, sy := range []struct {
+			user int64
+			at   time.Time
+		}{{v.ID, newer}, {u.ID, older}} {
+			cursor := sy.at.Format(time.DateTime)
+			if _, err := qsos.ImportQSOs(ctx, sy.user, awardtracker.SourceLoTW, Records(), awardtracker.ImportOptions{Cursor: &cursor, SyncedAt: sy.at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteCredentials(ctx, v.ID, awardtracker.SourceLoTW); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastSuccess(awardtracker.SourceLoTW); got == nil || !got.Equal(newer) || got.Location() != time.UTC {
+			t.Errorf("LastSuccess(lotw): got %v, want %v", got, newer)
+		}
+		if got := lastSuccess(awardtracker.SourceDCL); got != nil {
+			t.Errorf("LastSuccess(dcl) without DCL syncs: got %v, want nil", got)
+		}
+	})
+}
+
+// testLoginAttemptService: a callsign's back-off reads back as written, an
+// error of the update keeps nothing, and concurrent updates of one callsign
+// (on PostgreSQL from several connections, as replicas would) each see the
+// one before: none is lost.
+func testLoginAttemptService(t *testing.T, open Opener) {
+	ctx := context.Background()
+	db := open(t)
+	s := gormstore.NewLoginAttemptService(db)
+	read := func(call string) awardtracker.LoginAttempts {
+		t.Helper()
+		var got awardtracker.LoginAttempts
+		if err := s.UpdateLoginAttempts(ctx, call, func(a *awardtracker.LoginAttempts) error { got = *a; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read("N0CALL"); got.Attempts != 0 || !got.Next.IsZero() || len(got.Good) != 0 {
+		t.Fatalf("new callsign: got %+v, want zero", got)
+	}
+	next := time.Date(2026, 5, 1, 12, 0, 1, 500, time.UTC)
+	want := awardtracker.LoginAttempts{Attempts: 6, Next: next, Good: []string{"192.0.2.1/32", "2001:db8::/64"}}
+	if err := s.UpdateLoginAttempts(ctx, "N0CALL", func(a *awardtracker.LoginAttempts) error { *a = want; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := read("N0CALL"); !reflect.DeepEqual(got, want) {
+		t.Errorf("read back: got %+v, want %+v", got, want)
+	}
+	boom := errors.New("boom")
+	err := s.UpdateLoginAttempts(ctx, "N0CALL", func(a *awardtracker.LoginAttempts) error { a.Attempts = 99; return boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("update failing: got %v, want %v", err, boom)
+	}
+	if got := read("N0CALL"); got.Attempts != 6 {
+		t.Errorf("after a failed update: got %d attempts, want 6 kept", got.Attempts)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("a failed update marked the database failed: %v", err)
+	}
+	if got := read("N0OTHER"); got.Attempts != 0 {
+		t.Errorf("another callsign: got %+v, want zero", got)
+	}
+
+	const n = 20
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := s.UpdateLoginAttempts(ctx, "N0RACE", func(a *awardtracker.LoginAttempts) error { a.Attempts++; return nil }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := read("N0RACE"); got.Attempts != n {
+		t.Errorf("%d concurrent increments: got %d", n, got.Attempts)
 	}
 }
 

@@ -2,7 +2,9 @@
 // test package, started from Debian's postgresql package when a test first
 // asks NewDatabase for a database (initdb into a temporary directory, a
 // free loopback port, the socket in that directory, no fsync) and stopped
-// by Main; every test gets a fresh database on it. With
+// by Main; every test gets a fresh database on it. The clusters of test
+// processes that died without stopping theirs are stopped and removed by
+// the next Start. With
 // AWARDTRACKER_TEST_POSTGRES_URL set, it uses that server instead (the
 // URL's user needs CREATEDB). Only tests import it.
 //
@@ -27,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,10 +45,24 @@ type Server struct {
 	admin *sql.DB
 	// dir holds the cluster this package started; "" for EnvURL's server.
 	dir    string
+	lock   *os.File // dir's owner lock, held while the process lives
 	prefix []string // runs a command as the cluster's owner
 	pgCtl  string
 	n      atomic.Int64
 }
+
+// A test binary that is SIGKILLed (a timeout, a fault test's child, a
+// developer's ^C twice) never runs Close: its cluster would keep running,
+// holding memory and a port, and its directory would stay. So each cluster
+// directory holds ownerLock, on which its process keeps an flock for as
+// long as it runs; the kernel drops the lock when the process dies, however
+// it dies. Start reaps: a directory whose lock it can take belongs to
+// no one, and its cluster is stopped and removed. (An flock rather than a
+// pid file: a pid can be reused, a released lock cannot be mistaken.)
+const (
+	dirPattern = "awardtracker-pg-"
+	ownerLock  = "owner.lock"
+)
 
 var (
 	mu       sync.Mutex
@@ -129,24 +146,32 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{pgCtl: filepath.Join(bin, "pg_ctl")}
-	if s.dir, err = os.MkdirTemp("", "awardtracker-pg-"); err != nil {
-		return nil, err
-	}
 	// PostgreSQL refuses to run as root: the cluster belongs to the
 	// postgres user then, and its commands run as that user.
+	var pg *user.User
 	if os.Geteuid() == 0 {
-		pg, err := user.Lookup("postgres")
-		if err != nil {
-			s.Close()
+		if pg, err = user.Lookup("postgres"); err != nil {
 			return nil, fmt.Errorf("running as root needs the postgres user: %w", err)
 		}
+		s.prefix = []string{"runuser", "-u", "postgres", "--"}
+	}
+	for _, dir := range s.reap(os.TempDir()) {
+		fmt.Fprintln(os.Stderr, "pgtest: stopped and removed the cluster of a test process that is gone:", dir)
+	}
+	if s.dir, err = os.MkdirTemp("", dirPattern); err != nil {
+		return nil, err
+	}
+	if err := s.lockDir(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if pg != nil {
 		uid, _ := strconv.Atoi(pg.Uid)
 		gid, _ := strconv.Atoi(pg.Gid)
 		if err := os.Chown(s.dir, uid, gid); err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.prefix = []string{"runuser", "-u", "postgres", "--"}
 	}
 	data := filepath.Join(s.dir, "data")
 	if out, err := s.run(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
@@ -230,7 +255,65 @@ func (s *Server) Close() error {
 		}
 		errs = append(errs, os.RemoveAll(s.dir))
 	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
 	return errors.Join(errs...)
+}
+
+// lockDir takes s.dir's owner lock for the life of this process. The lock
+// file gets its name only once locked, so that a reaper never finds it
+// free in a directory still being set up. Files are opened close-on-exec:
+// the postgres processes do not inherit the lock and outlive it.
+func (s *Server) lockDir() error {
+	tmp := filepath.Join(s.dir, ownerLock+".new")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, ownerLock)); err != nil {
+		f.Close()
+		return err
+	}
+	s.lock = f
+	return nil
+}
+
+// reap stops and removes the clusters under tmp whose owner process is
+// gone, and returns their directories. Directories without an owner lock
+// (being set up, or left by a pgtest from before the locks) are left
+// alone, as is a cluster that does not stop.
+func (s *Server) reap(tmp string) []string {
+	dirs, _ := filepath.Glob(filepath.Join(tmp, dirPattern+"*"))
+	var reaped []string
+	for _, dir := range dirs {
+		f, err := os.OpenFile(filepath.Join(dir, ownerLock), os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		// Held by a live owner, or by another process reaping it now.
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			continue
+		}
+		data := filepath.Join(dir, "data")
+		// Fails when the cluster is not running (never started, or
+		// crashed): what counts is the status below.
+		s.run(s.pgCtl, "-D", data, "-m", "immediate", "-w", "-t", "60", "stop")
+		if _, err := s.run(s.pgCtl, "-D", data, "status"); err == nil {
+			f.Close() // still running: removing its files would not stop it
+			continue
+		}
+		if err := os.RemoveAll(dir); err == nil {
+			reaped = append(reaped, dir)
+		}
+		f.Close()
+	}
+	return reaped
 }
 
 func (s *Server) run(name string, args ...string) ([]byte, error) {
