@@ -8,8 +8,9 @@
 // matching (package match), its batched reads and writes, the statistics, the
 // query-timing callbacks and the awardtracker_db_* metrics must behave alike
 // on both, and two copies would drift. What differs is small and named in
-// Dialect: bound-value markers, error translation, an index hint, the
-// single-writer queue SQLite needs and the per-user lock PostgreSQL needs.
+// Dialect: how bulk statements bind a batch, error translation, an index
+// hint, the single-writer queue SQLite needs and the per-user lock
+// PostgreSQL needs.
 //
 // GORM never leaves the package: callers see domain types and domain errors
 // only.
@@ -35,11 +36,10 @@ import (
 type Dialect struct {
 	// Name prefixes errors: "sqlite", "postgres".
 	Name string
-	// Numbered says bound values are $1, $2... (PostgreSQL) rather than ?
-	// in the statements this package builds itself (bulk.go). PostgreSQL
-	// also types a bare parameter in a VALUES list as text, so numbered
-	// markers carry a cast.
-	Numbered bool
+	// Arrays says the import's bulk statements (bulk.go) bind one array
+	// per column, $1::bigint[] and so on (PostgreSQL), rather than one ?
+	// per column and row (SQLite).
+	Arrays bool
 	// IndexHints says the engine takes SQLite's INDEXED BY.
 	IndexHints bool
 	// StrPos is the function giving a substring's 1-based position
@@ -127,7 +127,9 @@ type DB struct {
 	writer chan struct{}
 	// health remembers whether the last write failed for want of storage.
 	health writeHealth
-	// The bulk statements of a full batch, built once.
+	// batch is the import's batch size (bulk.go); insertFull and
+	// mergeFull are the bulk statements of a full batch, built once.
+	batch                 int
 	insertFull, mergeFull string
 }
 
@@ -150,7 +152,11 @@ func New(ctx context.Context, g *gorm.DB, d Dialect, opts Options) (*DB, error) 
 	if d.SingleWriter {
 		db.writer = make(chan struct{}, 1)
 	}
-	db.insertFull, db.mergeFull = db.insertStatement(insertBatch), db.mergeUpdate(insertBatch)
+	db.batch = batchSQLite
+	if d.Arrays {
+		db.batch = batchArrays
+	}
+	db.insertFull, db.mergeFull = db.insertStatement(db.batch), db.mergeUpdate(db.batch)
 	if err := requireTransactions(g); err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*gormstore.DB, error) 
 }
 
 var dialect = gormstore.Dialect{
-	Name: "postgres", Numbered: true, StrPos: "strpos",
+	Name: "postgres", Arrays: true, StrPos: "strpos",
 	// The transaction's id is assigned at its first write: 0 before, a
 	// number after.
 	ChangesSQL: "SELECT COALESCE(pg_current_xact_id_if_assigned()::text::bigint, 0)",
