@@ -33,7 +33,9 @@ import (
 //     (pgx prepares it once per connection) and the batch can grow to
 //     batchArrays, past the 65,535 bound values a statement may have. On a
 //     LoTW sync of 100,000 new records the INSERTs took 2.0 s instead of
-//     3.3 s, and the UPDATEs of a confirming one 2.4 s instead of 3.6 s.
+//     3.3 s, and the UPDATEs of a confirming one 2.4 s instead of 3.6 s
+//     (batches of 1,000); batches of 5,000 took another 10% off the
+//     syncs, with no measurable difference on the server.
 type bulk struct {
 	db *DB
 	tx *gorm.DB
@@ -43,7 +45,7 @@ type bulk struct {
 // matched records are merged with one SELECT and one UPDATE.
 const (
 	batchSQLite = 200
-	batchArrays = 1000
+	batchArrays = 5000
 )
 
 func (b bulk) query(q string, args ...any) (*sql.Rows, error) {
