@@ -123,7 +123,7 @@ func arrayValue(c column) string {
 // the statements from unnest bind them. A float goes as the text pgx would
 // send for a numeric column itself (strconv's shortest form, exact), which
 // saves pgx encoding each one as a binary numeric; an int goes as int64.
-func arrays(flat []any, ncols int) []any {
+func arrays(flat []any, ncols int) ([]any, error) {
 	rows := len(flat) / ncols
 	out := make([]any, ncols)
 	for c := range ncols {
@@ -165,10 +165,10 @@ func arrays(flat []any, ncols int) []any {
 			}
 			out[c] = a
 		default:
-			panic(fmt.Sprintf("gormstore: no array for a %T column", flat[c]))
+			return nil, fmt.Errorf("gormstore: no array for a %T column", flat[c])
 		}
 	}
-	return out
+	return out, nil
 }
 
 // insertColumns are the columns insertRows writes, in insertValues' order.
@@ -213,9 +213,12 @@ func (b bulk) insertRows(rows []*qsoRow) error {
 		args = insertValues(args, r)
 	}
 	stmt := b.db.insertFull
+	var err error
 	switch {
 	case b.db.dialect.Arrays:
-		args = arrays(args, len(insertColumns))
+		if args, err = arrays(args, len(insertColumns)); err != nil {
+			return err
+		}
 	case len(rows) != b.db.batch:
 		stmt = b.db.insertStatement(len(rows))
 	}
@@ -292,7 +295,10 @@ func (b bulk) updateRows(changed []*qsoRow) error {
 	stmt := b.db.mergeFull
 	switch {
 	case b.db.dialect.Arrays:
-		args = arrays(args, ncols)
+		var err error
+		if args, err = arrays(args, ncols); err != nil {
+			return err
+		}
 	case len(changed) != b.db.batch:
 		stmt = b.db.mergeUpdate(len(changed))
 	}
