@@ -878,6 +878,10 @@ func testQSOService_Import_FullBatches(t *testing.T, open Opener) {
 		if !q.LoTWConfirmed || !q.Start.Equal(own[i].Start) {
 			t.Fatalf("QSO %d = %+v, want the own QSO at %v confirmed", i, q, own[i].Start)
 		}
+		// Ids follow the records' order, as one INSERT assigns them.
+		if i > 0 && q.ID <= qs[i-1].ID {
+			t.Fatalf("QSO %d: got id %d after %d, want ids ascending in the log's order", i, q.ID, qs[i-1].ID)
+		}
 	}
 }
 
