@@ -8,8 +8,9 @@
 // matching (package match), its batched reads and writes, the statistics, the
 // query-timing callbacks and the awardtracker_db_* metrics must behave alike
 // on both, and two copies would drift. What differs is small and named in
-// Dialect: bound-value markers, error translation, an index hint, the
-// single-writer queue SQLite needs and the per-user lock PostgreSQL needs.
+// Dialect: how bulk statements bind a batch, error translation, an index
+// hint, the single-writer queue SQLite needs and the per-user lock
+// PostgreSQL needs.
 //
 // GORM never leaves the package: callers see domain types and domain errors
 // only.
@@ -35,11 +36,19 @@ import (
 type Dialect struct {
 	// Name prefixes errors: "sqlite", "postgres".
 	Name string
-	// Numbered says bound values are $1, $2... (PostgreSQL) rather than ?
-	// in the statements this package builds itself (bulk.go). PostgreSQL
-	// also types a bare parameter in a VALUES list as text, so numbered
-	// markers carry a cast.
-	Numbered bool
+	// Arrays says the import's reads and updates of matched QSOs
+	// (bulk.go) bind one array per column, $1::bigint[] and so on
+	// (PostgreSQL), rather than one ? per column and row (SQLite), in
+	// batches of batchArrays rather than batchSQLite.
+	Arrays bool
+	// CopyFrom, if set, bulk-loads an import's new QSOs: rows into table
+	// (its columns named) on driverConn, the driver's connection under the
+	// import's transaction (database/sql's Conn.Raw). PostgreSQL's COPY
+	// streams rows that the server stores while the client still encodes
+	// the next ones. COPY cannot return the ids it assigns, so NextIDsSQL
+	// reserves them first: it returns $1 new ids of the qsos table.
+	CopyFrom   func(ctx context.Context, driverConn any, table string, columns []string, rows [][]any) error
+	NextIDsSQL string
 	// IndexHints says the engine takes SQLite's INDEXED BY.
 	IndexHints bool
 	// StrPos is the function giving a substring's 1-based position
@@ -133,7 +142,9 @@ type DB struct {
 	writer chan struct{}
 	// health remembers whether the last write failed for want of storage.
 	health writeHealth
-	// The bulk statements of a full batch, built once.
+	// batch is the import's batch size (bulk.go); insertFull (SQLite) and
+	// mergeFull are the bulk statements of a full batch, built once.
+	batch                 int
 	insertFull, mergeFull string
 }
 
@@ -156,7 +167,14 @@ func New(ctx context.Context, g *gorm.DB, d Dialect, opts Options) (*DB, error) 
 	if d.SingleWriter {
 		db.writer = make(chan struct{}, 1)
 	}
-	db.insertFull, db.mergeFull = db.insertStatement(insertBatch), db.mergeUpdate(insertBatch)
+	db.batch = batchSQLite
+	if d.Arrays {
+		db.batch = batchArrays
+	}
+	if d.CopyFrom == nil {
+		db.insertFull = insertStatement(db.batch)
+	}
+	db.mergeFull = db.mergeUpdate(db.batch)
 	if err := requireTransactions(g); err != nil {
 		return nil, err
 	}
@@ -307,7 +325,7 @@ func (db *DB) writeLocked(ctx context.Context, name string, fn func(*gorm.DB) er
 	// nothing) succeeds on a full disk too.
 	failed := db.health.failure() != nil
 	changed := !failed
-	err := db.conn(ctx, name).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(db.conn(ctx, name), func(tx *gorm.DB) error {
 		var before, after int64
 		if failed {
 			if err := tx.Raw(db.dialect.ChangesSQL).Scan(&before).Error; err != nil {
@@ -329,6 +347,33 @@ func (db *DB) writeLocked(ctx context.Context, name string, fn func(*gorm.DB) er
 		db.health.record(err)
 	}
 	return err
+}
+
+// transaction runs fn in a transaction of g. With a Dialect.CopyFrom, the
+// transaction runs on a connection held for it, which bulk reaches for
+// COPY (heldConn); database/sql hands out a transaction's connection no
+// other way.
+func (db *DB) transaction(g *gorm.DB, fn func(tx *gorm.DB) error) error {
+	if db.dialect.CopyFrom == nil {
+		return g.Transaction(fn)
+	}
+	return g.Connection(func(c *gorm.DB) error {
+		conn, ok := c.Statement.ConnPool.(*sql.Conn)
+		if !ok {
+			return fmt.Errorf("%s: a held connection is a %T", db.dialect.Name, c.Statement.ConnPool)
+		}
+		c.Statement.Context = context.WithValue(c.Statement.Context, heldConnKey{}, conn)
+		return c.Transaction(fn)
+	})
+}
+
+// heldConnKey is the context key of the connection a transaction runs on.
+type heldConnKey struct{}
+
+// heldConn returns the connection tx's transaction runs on, if held.
+func heldConn(tx *gorm.DB) (*sql.Conn, bool) {
+	conn, ok := tx.Statement.Context.Value(heldConnKey{}).(*sql.Conn)
+	return conn, ok
 }
 
 // conn returns a session bound to ctx whose queries are tracked as name.

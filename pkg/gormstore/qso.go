@@ -23,10 +23,6 @@ var _ awardtracker.QSOService = (*QSOService)(nil)
 // NewQSOService returns a QSOService over db.
 func NewQSOService(db *DB) *QSOService { return &QSOService{db: db} }
 
-// insertBatch is how many new QSOs go into one INSERT statement, and how
-// many matched records are merged with one SELECT and one UPDATE.
-const insertBatch = 200
-
 // ImportQSOs applies records in one transaction; see awardtracker.QSOService.
 //
 // Matching needs, for every record, the user's QSOs with the same call and
@@ -75,8 +71,8 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 	// entry until then (a later record may match one), and their entries
 	// hold only the id afterwards, so a 100,000-record import keeps no rows.
 	var pending []*match.Entry
-	rows := make(map[*match.Entry]*qsoRow, insertBatch)
-	batch := make([]*qsoRow, 0, insertBatch)
+	rows := make(map[*match.Entry]*qsoRow, db.batch)
+	batch := make([]*qsoRow, 0, db.batch)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -130,7 +126,7 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 			rows[e] = row
 			pending = append(pending, e)
 			res.Imported++
-			if len(pending) == insertBatch {
+			if len(pending) == db.batch {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -151,7 +147,7 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 			// at once, for the records that follow.
 			e.Link(&q, key)
 			merges = append(merges, mergeItem{id: e.ID, q: q, key: key})
-			if len(merges) == insertBatch {
+			if len(merges) == db.batch {
 				if err := mergeAll(); err != nil {
 					return err
 				}

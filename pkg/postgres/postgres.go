@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -78,7 +80,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*gormstore.DB, error) 
 }
 
 var dialect = gormstore.Dialect{
-	Name: "postgres", Numbered: true, StrPos: "strpos",
+	Name: "postgres", Arrays: true, StrPos: "strpos",
 	// The transaction's id is assigned at its first write: 0 before, a
 	// number after.
 	ChangesSQL: "SELECT COALESCE(pg_current_xact_id_if_assigned()::text::bigint, 0)",
@@ -86,11 +88,30 @@ var dialect = gormstore.Dialect{
 	// commit or rollback. The user id is the lock's key.
 	LockUserSQL: "SELECT pg_advisory_xact_lock(?)",
 	AnalyzeSQL:  "ANALYZE qsos",
+	CopyFrom:    copyFrom,
+	NextIDsSQL:  "SELECT nextval(pg_get_serial_sequence('qsos', 'id')) FROM generate_series(1, $1)",
 	AfterCopySQL: []string{
 		"SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM users",
 		"SELECT setval(pg_get_serial_sequence('qsos', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM qsos",
 	},
 	TranslateError: translateError, StorageFailure: storageFailure,
+}
+
+// copyFrom is the Dialect's CopyFrom: pgx's CopyFrom (COPY ... FROM STDIN,
+// binary) on the connection under the transaction.
+func copyFrom(ctx context.Context, driverConn any, table string, columns []string, rows [][]any) error {
+	c, ok := driverConn.(*stdlib.Conn)
+	if !ok {
+		return fmt.Errorf("postgres: COPY needs pgx's connection, not a %T", driverConn)
+	}
+	n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+	if err != nil {
+		return err
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("postgres: COPY of %d rows into %s stored %d", len(rows), table, n)
+	}
+	return nil
 }
 
 // Redact returns dsn with its password replaced by "xxxxx", for logs and

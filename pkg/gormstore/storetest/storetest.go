@@ -53,6 +53,7 @@ var tests = []struct {
 	{"QSOService_Import_OneToOne", testQSOService_Import_OneToOne},
 	{"QSOService_Import_Merge", testQSOService_Import_Merge},
 	{"QSOService_Import_FullBatches", testQSOService_Import_FullBatches},
+	{"QSOService_Import_Frequencies", testQSOService_Import_Frequencies},
 	{"ConcurrentImportsOneUser", testConcurrentImportsOneUser},
 	{"ExportQSOs", testExportQSOs},
 	{"Collector", testCollector},
@@ -252,10 +253,10 @@ func testQSOService_Import_Atomic(t *testing.T, open Opener) {
 	s := gormstore.NewQSOService(db)
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	boom := awardtracker.Errorf(awardtracker.EINVALID, "truncated")
-	// 500 good records (more than one insert batch), then a fatal error.
+	// Good records (more than two insert batches), then a fatal error.
 	failing := func(yield func(awardtracker.ImportRecord, error) bool) {
-		for i := range 500 {
-			if !yield(awardtracker.ImportRecord{Index: i + 1, QSO: QSO("DL1ABC", t0.Add(time.Duration(i)*time.Hour))}, nil) {
+		for i := range moreThanTwoBatches {
+			if !yield(awardtracker.ImportRecord{Index: i + 1, QSO: QSO(fmt.Sprintf("DL%dABC", i), t0.Add(time.Duration(i)*time.Hour))}, nil) {
 				return
 			}
 		}
@@ -727,9 +728,16 @@ func (im *importer) want(res *awardtracker.ImportResult, imported, updated, dupl
 // qsos returns the user's QSOs, oldest first.
 func (im *importer) qsos() []awardtracker.QSO {
 	im.t.Helper()
-	qs, _, err := im.s.FindQSOs(context.Background(), im.uid, awardtracker.QSOFilter{})
-	if err != nil {
-		im.t.Fatal(err)
+	var qs []awardtracker.QSO
+	for {
+		page, total, err := im.s.FindQSOs(context.Background(), im.uid, awardtracker.QSOFilter{Offset: len(qs)})
+		if err != nil {
+			im.t.Fatal(err)
+		}
+		qs = append(qs, page...)
+		if len(page) == 0 || len(qs) >= total {
+			break
+		}
 	}
 	for i, j := 0, len(qs)-1; i < j; i, j = i+1, j-1 {
 		qs[i], qs[j] = qs[j], qs[i]
@@ -935,15 +943,24 @@ func testQSOService_Import_Merge(t *testing.T, open Opener) {
 	}
 }
 
+// moreThanTwoBatches is a number of records that fills two import batches
+// and part of a third on either engine (gormstore's batches hold 200 rows
+// on SQLite, 5,000 on PostgreSQL).
+const moreThanTwoBatches = 10_450
+
 // TestQSOService_Import_FullBatches confirms more QSOs than two batches
 // hold, so that full batches (with their cached statements) and a partial
 // one are both written.
 func testQSOService_Import_FullBatches(t *testing.T, open Opener) {
-	const n = 450
+	const n = moreThanTwoBatches
 	t0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	own := make([]awardtracker.QSO, n)
 	for i := range own {
+		// A call each: matching compares a record with the QSOs of its
+		// call and band, and thousands of one call would make the test
+		// about that instead.
 		own[i] = yo9hp(t0.Add(time.Duration(i) * time.Hour))
+		own[i].Call = fmt.Sprintf("YO%dHP", i)
 	}
 	im := newImporter(t, open)
 	im.want(im.run(awardtracker.SourceLog, own...), n, 0, 0)
@@ -960,6 +977,46 @@ func testQSOService_Import_FullBatches(t *testing.T, open Opener) {
 	for i, q := range qs {
 		if !q.LoTWConfirmed || !q.Start.Equal(own[i].Start) {
 			t.Fatalf("QSO %d = %+v, want the own QSO at %v confirmed", i, q, own[i].Start)
+		}
+		// Ids follow the records' order, as one INSERT assigns them.
+		if i > 0 && q.ID <= qs[i-1].ID {
+			t.Fatalf("QSO %d: got id %d after %d, want ids ascending in the log's order", i, q.ID, qs[i-1].ID)
+		}
+	}
+}
+
+// TestQSOService_Import_Frequencies: a frequency reads back as the very
+// float it was imported as, on a new QSO and on one a confirmation fills
+// it into. (PostgreSQL's bulk statements send frequencies as text for the
+// numeric column: through a float8 they would be cut to 15 digits.)
+func testQSOService_Import_Frequencies(t *testing.T, open Opener) {
+	freqs := []float64{14.074, 0.30000000000000004, 10368.123456789012, 1e-7, 144.174, 3.5}
+	n := len(freqs)
+	t0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	var created, bare, filled []awardtracker.QSO
+	for i, f := range freqs {
+		q := yo9hp(t0.Add(time.Duration(i) * time.Hour))
+		q.FreqMHz = f
+		created = append(created, q)
+		b := yo9hp(t0.Add(time.Duration(100+i) * time.Hour)) // no frequency
+		bare = append(bare, b)
+		c := lotwConfirmed(b)
+		c.FreqMHz = f
+		filled = append(filled, c)
+	}
+	im := newImporter(t, open)
+	im.want(im.run(awardtracker.SourceLog, append(created, bare...)...), 2*n, 0, 0)
+	im.want(im.run(awardtracker.SourceLoTW, filled...), 0, n, 0)
+	qs := im.qsos()
+	if len(qs) != 2*n {
+		t.Fatalf("got %d QSOs, want %d", len(qs), 2*n)
+	}
+	for i, f := range freqs {
+		if got := qs[i].FreqMHz; got != f {
+			t.Errorf("imported: got %v MHz, want %v", got, f)
+		}
+		if got := qs[n+i].FreqMHz; got != f || !qs[n+i].LoTWConfirmed {
+			t.Errorf("filled by a confirmation: got %v MHz (confirmed %v), want %v", got, qs[n+i].LoTWConfirmed, f)
 		}
 	}
 }
