@@ -41,7 +41,7 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 		if err := s.db.importTx(ctx, tx, bulk{db: s.db, tx: tx}, userID, src, records, opts, res); err != nil {
 			return false, err
 		}
-		if s.db.dialect.AnalyzeSQL != "" && res.Imported+res.Updated >= AnalyzeRows {
+		if s.db.dialect.AnalyzeSQL != "" && res.Imported >= AnalyzeRows {
 			// Before the tallies' recount (writeChange), which plans its
 			// GROUP BYs from these statistics; ANALYZE in the
 			// transaction samples its own new rows too.
@@ -57,9 +57,11 @@ func (s *QSOService) ImportQSOs(ctx context.Context, userID int64, src awardtrac
 	return res, nil
 }
 
-// AnalyzeRows is the size of import after which Dialect.AnalyzeSQL runs:
-// below it, the statistics from before still describe the table well
+// AnalyzeRows is how many new QSOs an import adds before Dialect.AnalyzeSQL
+// runs: below it, the statistics from before still describe the table well
 // enough, and ANALYZE (sampling 30,000 rows) would cost more than it saves.
+// Confirmations alone do not run it: they change no user's number of QSOs,
+// which is what the plans depend on.
 const AnalyzeRows = 5_000
 
 func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, src awardtracker.Source, records iter.Seq2[awardtracker.ImportRecord, error], opts awardtracker.ImportOptions, res *awardtracker.ImportResult) error {

@@ -87,7 +87,7 @@ var dialect = gormstore.Dialect{
 	// One import per user at a time across every replica; released at
 	// commit or rollback. The user id is the lock's key.
 	LockUserSQL: "SELECT pg_advisory_xact_lock(?)",
-	AnalyzeSQL:  "ANALYZE qsos",
+	AnalyzeSQL:  "ANALYZE qsos (user_id)",
 	CopyFrom:    copyFrom,
 	NextIDsSQL:  "SELECT nextval(pg_get_serial_sequence('qsos', 'id')) FROM generate_series(1, $1)",
 	AfterCopySQL: []string{
