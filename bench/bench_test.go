@@ -306,6 +306,10 @@ func BenchmarkScrape(b *testing.B) {
 				}
 				return rec.Body.Bytes()
 			}
+			// A scrape reads the last sync successes from the database,
+			// and that query's own timing series appear from the second
+			// scrape on: count the second.
+			scrape()
 			body := scrape()
 			b.ReportAllocs()
 			for b.Loop() {
