@@ -25,7 +25,7 @@ func (userRow) TableName() string { return "users" }
 // qsoRow keeps times as Unix seconds: compact, index-friendly and free of
 // time-zone formatting questions.
 // Indexes all lead with user_id, so that one user's queries never scan
-// another user's rows; the statistics read only covering indexes.
+// another user's rows; the tallies' recount (tally.go) reads covering indexes.
 type qsoRow struct {
 	ID              int64   `gorm:"primaryKey"`
 	UserID          int64   `gorm:"not null;index:idx_qsos_user_start,priority:1;index:idx_qsos_user_call,priority:1;index:idx_qsos_user_band_mode,priority:1;index:idx_qsos_user_dxcc,priority:1"`

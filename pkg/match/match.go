@@ -153,9 +153,21 @@ func (idx Index) Find(q *awardtracker.QSO, k awardtracker.RecordKey) (e *Entry, 
 	var best *Entry
 	var bestD int64
 	for _, c := range idx[indexKey(k.Call, k.Band)] {
+		d := c.Start - start
+		if d < 0 {
+			d = -d
+		}
 		if c.Key != "" {
 			// Linked to a record of this source already: the same record
-			// again, or not this QSO (one to one).
+			// again, or not this QSO (one to one). A record is linked to
+			// a QSO within the window of its start (or created it), and
+			// a duplicate starts in the same minute as that record: a QSO
+			// further away cannot hold it, and its key is not parsed
+			// (with thousands of QSOs with one partner on one band, the
+			// parsing made an import quadratic in allocations).
+			if d > window+60 {
+				continue
+			}
 			if stored, ok := ParseKey(c.Key); ok && k.Duplicate(stored) {
 				return c, true
 			}
@@ -167,10 +179,6 @@ func (idx Index) Find(q *awardtracker.QSO, k awardtracker.RecordKey) (e *Entry, 
 		}
 		if c.Group != string(q.ModeGroup) || !awardtracker.SameSatellite(c.PropMode, c.SatName, q.PropMode, q.SatName) {
 			continue
-		}
-		d := c.Start - start
-		if d < 0 {
-			d = -d
 		}
 		if d > window {
 			continue

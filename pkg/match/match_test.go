@@ -42,6 +42,8 @@ func TestIndex_Find(t *testing.T) {
 	}
 	key := func(q awardtracker.QSO) string { return match.FormatKey(q.Key()) }
 	sameRecord := rec("YO9HP", t0, awardtracker.ModeGroupPhone)
+	hhmm := rec("YO9HP", t0.Add(59*time.Second), awardtracker.ModeGroupPhone)
+	hhmm.StartSeconds = false
 	for _, tc := range []struct {
 		name    string
 		entries []*match.Entry
@@ -56,6 +58,9 @@ func TestIndex_Find(t *testing.T) {
 		{"other mode group", []*match.Entry{entry(1, t0, "")}, rec("YO9HP", t0, awardtracker.ModeGroupCW), 0, false},
 		{"one to one: linked QSO skipped", []*match.Entry{entry(1, t0, key(rec("YO9HP", t0.Add(time.Minute), "")))}, sameRecord, 0, false},
 		{"same record again is a duplicate", []*match.Entry{entry(1, t0, key(sameRecord))}, sameRecord, 1, true},
+		// A record linked at the edge of the window, logged as HHMM,
+		// sent again: still its QSO's duplicate.
+		{"record linked 30 minutes off is a duplicate", []*match.Entry{entry(1, t0.Add(-30*time.Minute), key(hhmm))}, hhmm, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			idx := match.Index{}
@@ -73,5 +78,27 @@ func TestIndex_Find(t *testing.T) {
 				t.Errorf("Find = QSO %d, duplicate %v; want QSO %d, duplicate %v", got, dup, tc.wantID, tc.wantDup)
 			}
 		})
+	}
+}
+
+// BenchmarkIndex_Find_OnePartner: a log of 10,000 QSOs with one partner on
+// one band, every one linked to its record; each Find looks for a record
+// that is none of them.
+func BenchmarkIndex_Find_OnePartner(b *testing.B) {
+	t0 := time.Date(2014, 1, 1, 12, 0, 0, 0, time.UTC)
+	idx := match.Index{}
+	for i := range 10_000 {
+		q := awardtracker.QSO{Call: "DL1ABC", Band: "2m", Mode: "FM", ModeGroup: awardtracker.ModeGroupPhone,
+			Start: t0.Add(time.Duration(i) * 24 * time.Hour), StartSeconds: true}
+		e := match.NewEntry(&q, match.FormatKey(q.Key()))
+		idx.Add(e, "DL1ABC", "2m")
+	}
+	q := awardtracker.QSO{Call: "DL1ABC", Band: "2m", Mode: "FM", ModeGroup: awardtracker.ModeGroupPhone,
+		Start: t0.Add(-time.Hour), StartSeconds: true}
+	k := q.Key()
+	for b.Loop() {
+		if e, _ := idx.Find(&q, k); e != nil {
+			b.Fatalf("found QSO %d, want none", e.ID)
+		}
 	}
 }
