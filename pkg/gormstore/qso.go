@@ -75,9 +75,19 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 	var pending []*match.Entry
 	rows := make(map[*match.Entry]*qsoRow, db.batch)
 	batch := make([]*qsoRow, 0, db.batch)
+	// Records matching stored QSOs are merged in batches too (one SELECT
+	// for the batch's rows, then one UPDATE for the rows that changed), on
+	// a goroutine of their own while this one reads and matches the next
+	// records; see merger.
+	var m merger
+	defer m.wait() // nothing may use tx after an early return
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
+		}
+		// The transaction's connection runs one statement at a time.
+		if err := m.wait(); err != nil {
+			return err
 		}
 		batch = batch[:0]
 		for _, e := range pending {
@@ -93,12 +103,13 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 		pending = pending[:0]
 		return nil
 	}
-	// Records matching stored QSOs are merged in batches too: one SELECT
-	// for the batch's rows, then one UPDATE for the rows that changed.
-	var merges []mergeItem
+	merges := make([]mergeItem, 0, db.batch)
 	mergeAll := func() error {
-		err := b.mergeBatch(merges, res)
-		merges = merges[:0]
+		if len(merges) == 0 {
+			return nil
+		}
+		err := m.start(b, merges)
+		merges = make([]mergeItem, 0, db.batch) // the merger owns the batch now
 		return err
 	}
 	for rec, err := range records {
@@ -162,6 +173,11 @@ func (db *DB) importTx(ctx context.Context, tx *gorm.DB, b bulk, userID int64, s
 	if err := mergeAll(); err != nil {
 		return err
 	}
+	if err := m.wait(); err != nil {
+		return err
+	}
+	res.Updated += m.res.Updated
+	res.Duplicates += m.res.Duplicates
 	if opts.Cursor != nil {
 		synced := opts.SyncedAt.UTC()
 		return tx.Clauses(clause.OnConflict{
@@ -177,6 +193,43 @@ type mergeItem struct {
 	id  int64
 	q   awardtracker.QSO
 	key string // the record's key (match.FormatKey)
+}
+
+// merger runs one merge batch at a time on a goroutine of its own, so that
+// the database writes a batch (the UPDATE of up to 5,000 rows is most of a
+// confirming sync's time on PostgreSQL, and SQLite's runs in C) while the
+// import goes on reading and matching the records of the next. Matching
+// needs no answer from the database: the import's index says which stored
+// QSO each record belongs to. What orders the statements is that only one
+// goroutine uses the transaction at a time: start waits for the batch
+// before, and the import waits (wait) before it writes new QSOs or ends.
+// Batches run in record order, so a QSO merged in two batches is read by
+// the second after the first wrote it.
+type merger struct {
+	done chan error // the running batch's outcome; nil when none runs
+	res  awardtracker.ImportResult
+}
+
+// start waits for the batch before, then merges items (which it owns from
+// now on) in the background.
+func (m *merger) start(b bulk, items []mergeItem) error {
+	if err := m.wait(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	m.done = done
+	go func() { done <- b.mergeBatch(items, &m.res) }()
+	return nil
+}
+
+// wait waits for the running batch, if any, and returns its error.
+func (m *merger) wait() error {
+	if m.done == nil {
+		return nil
+	}
+	err := <-m.done
+	m.done = nil
+	return err
 }
 
 // mergeBatch merges records into their stored QSOs, in record order (two
