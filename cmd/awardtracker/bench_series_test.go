@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -35,18 +34,7 @@ func TestBenchSeriesMatchService(t *testing.T) {
 	}
 
 	url, _ := startService(t)
-	service := families(func(path string) string {
-		resp, err := http.Get(url + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	})
+	service := families(func(path string) string { return getBody(t, url+path) })
 
 	m, err := bench.Open(context.Background(), bench.Options{DBPath: filepath.Join(t.TempDir(), "bench.db")})
 	if err != nil {

@@ -324,7 +324,13 @@ func importADIF(t *testing.T, url, tok string, n int) int {
 // scrape returns the child's /metrics page.
 func scrape(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
+	return getBody(t, url+"/metrics")
+}
+
+// getBody GETs url and returns the answer's body, whatever its status.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
