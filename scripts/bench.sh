@@ -11,11 +11,7 @@ BENCHSTAT_VERSION="${BENCHSTAT_VERSION:-v0.0.0-20260908200009-22c9c6c9d4da}"
 export CGO_ENABLED=1
 
 if ! command -v wrk >/dev/null 2>&1; then
-	echo ">> installing wrk (apt-get)"
-	sudo=""
-	[ "$(id -u)" -eq 0 ] || sudo="sudo"
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+	./scripts/apt-install.sh "wrk (https://github.com/wg/wrk)" wrk
 fi
 
 mkdir -p bin

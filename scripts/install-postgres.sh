@@ -2,7 +2,7 @@
 # Installs Debian's postgresql package when no PostgreSQL server binaries are
 # present, for the storage tests on PostgreSQL (pkg/postgres/pgtest starts a
 # throwaway cluster from them). Skipped when AWARDTRACKER_TEST_POSTGRES_URL
-# names a server of one's own. Only Debian's archive is used.
+# names a server of one's own.
 set -euo pipefail
 
 if [ -n "${AWARDTRACKER_TEST_POSTGRES_URL:-}" ]; then
@@ -13,13 +13,4 @@ if compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || command -v pg_ctl
 	echo ">> postgresql present"
 	exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-	echo ">> no postgresql and no apt-get: install PostgreSQL's server binaries, or set AWARDTRACKER_TEST_POSTGRES_URL" >&2
-	exit 1
-fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo ">> installing postgresql from Debian's packages"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+exec "$(dirname "$0")/apt-install.sh" "PostgreSQL's server binaries, or set AWARDTRACKER_TEST_POSTGRES_URL" postgresql
