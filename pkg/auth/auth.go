@@ -110,9 +110,9 @@ func NewService(users awardtracker.UserService, key []byte, opts Options) (*Serv
 		return nil, err
 	}
 	m := newThrottleMetrics(opts.Registerer)
-	var store attemptStore = newMemoryAttempts()
-	if opts.Attempts != nil {
-		store = storedAttempts{opts.Attempts}
+	store := opts.Attempts
+	if store == nil {
+		store = newMemoryAttempts()
 	}
 	return &Service{users: users, key: key, ttl: opts.TokenTTL, cost: opts.BcryptCost, now: opts.Now, dummyHash: dummy,
 		logins:  &loginThrottle{free: opts.FreeLoginFailures, maxBackoff: opts.MaxLoginBackoff, store: store},

@@ -84,19 +84,12 @@ func throttled(wait time.Duration, format string, args ...any) *awardtracker.Err
 }
 
 // loginThrottle is the per-account back-off. Its rules are here; the
-// state lives in an attemptStore: this process's memory, or the database
-// that a fleet's replicas share.
+// state lives in store: this process's memory (memoryAttempts), or the
+// database that a fleet's replicas share.
 type loginThrottle struct {
 	free       int
 	maxBackoff time.Duration
-	store      attemptStore
-}
-
-// attemptStore keeps the callsigns' back-off. update calls fn with one
-// callsign's state and keeps what fn leaves, one update of a callsign at a
-// time.
-type attemptStore interface {
-	update(ctx context.Context, callsign string, fn func(*awardtracker.LoginAttempts)) error
+	store      awardtracker.LoginAttemptService
 }
 
 // memoryAttempts keeps the back-off in this process, the least recently
@@ -106,6 +99,8 @@ type memoryAttempts struct {
 	accounts *simplelru.LRU[string, *awardtracker.LoginAttempts]
 }
 
+var _ awardtracker.LoginAttemptService = (*memoryAttempts)(nil)
+
 func newMemoryAttempts() *memoryAttempts {
 	lru, err := simplelru.NewLRU[string, *awardtracker.LoginAttempts](maxTrackedAccounts, nil)
 	if err != nil {
@@ -114,7 +109,9 @@ func newMemoryAttempts() *memoryAttempts {
 	return &memoryAttempts{accounts: lru}
 }
 
-func (m *memoryAttempts) update(_ context.Context, callsign string, fn func(*awardtracker.LoginAttempts)) error {
+// UpdateLoginAttempts implements awardtracker.LoginAttemptService: fn
+// works on a copy, kept only when fn returns nil.
+func (m *memoryAttempts) UpdateLoginAttempts(_ context.Context, callsign string, fn func(*awardtracker.LoginAttempts) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	a, found := m.accounts.Get(callsign)
@@ -122,40 +119,33 @@ func (m *memoryAttempts) update(_ context.Context, callsign string, fn func(*awa
 		a = &awardtracker.LoginAttempts{}
 		m.accounts.Add(callsign, a)
 	}
-	fn(a)
+	next := *a
+	next.Good = slices.Clone(a.Good)
+	if err := fn(&next); err != nil {
+		return err
+	}
+	*a = next
 	return nil
-}
-
-// storedAttempts keeps the back-off in the database (a fleet's replicas
-// share it), through awardtracker.LoginAttemptService.
-type storedAttempts struct {
-	s awardtracker.LoginAttemptService
-}
-
-func (d storedAttempts) update(ctx context.Context, callsign string, fn func(*awardtracker.LoginAttempts)) error {
-	return d.s.UpdateLoginAttempts(ctx, callsign, func(a *awardtracker.LoginAttempts) error {
-		fn(a)
-		return nil
-	})
 }
 
 // admit lets an attempt for callsign from client through and counts it, or
 // says how long to wait.
 func (t *loginThrottle) admit(ctx context.Context, callsign string, client netip.Prefix, now time.Time) (wait time.Duration, ok bool, err error) {
-	err = t.store.update(ctx, callsign, func(a *awardtracker.LoginAttempts) {
+	err = t.store.UpdateLoginAttempts(ctx, callsign, func(a *awardtracker.LoginAttempts) error {
 		if client.IsValid() && slices.Contains(a.Good, client.String()) {
 			ok = true
-			return
+			return nil
 		}
 		if now.Before(a.Next) {
 			wait = a.Next.Sub(now)
-			return
+			return nil
 		}
 		a.Attempts++
 		if over := a.Attempts - t.free; over > 0 {
 			a.Next = now.Add(t.backoff(over))
 		}
 		ok = true
+		return nil
 	})
 	return wait, ok, err
 }
@@ -174,18 +164,19 @@ func (t *loginThrottle) backoff(n int) time.Duration {
 // pass through the back-off, and an owner who logs in often from home must
 // not hand a guesser elsewhere fresh free attempts each time.
 func (t *loginThrottle) succeeded(ctx context.Context, callsign string, client netip.Prefix) error {
-	return t.store.update(ctx, callsign, func(a *awardtracker.LoginAttempts) {
+	return t.store.UpdateLoginAttempts(ctx, callsign, func(a *awardtracker.LoginAttempts) error {
 		if client.IsValid() && slices.Contains(a.Good, client.String()) {
-			return
+			return nil
 		}
 		a.Attempts, a.Next = 0, time.Time{}
 		if !client.IsValid() {
-			return
+			return nil
 		}
 		if len(a.Good) >= goodAddrsPerUser {
 			a.Good = a.Good[len(a.Good)-goodAddrsPerUser+1:]
 		}
 		a.Good = append(a.Good, client.String())
+		return nil
 	})
 }
 
