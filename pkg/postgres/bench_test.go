@@ -1,14 +1,12 @@
 package postgres_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
 )
@@ -16,13 +14,7 @@ import (
 // The storage benchmarks of package sqlite, on PostgreSQL, so that one run
 // compares the engines (go test -bench . ./pkg/sqlite ./pkg/postgres).
 
-func BenchmarkStats(b *testing.B) {
-	storetest.BenchStats(b, mustOpen, func(b *testing.B, db *gormstore.DB) {
-		if _, err := db.SQLDB().ExecContext(context.Background(), "VACUUM ANALYZE qsos"); err != nil {
-			b.Fatal(err)
-		}
-	})
-}
+func BenchmarkStats(b *testing.B) { storetest.BenchStats(b, mustOpen) }
 
 func BenchmarkImport(b *testing.B) { storetest.BenchImport(b, mustOpen) }
 

@@ -13,7 +13,7 @@ import (
 // BenchmarkStats, BenchmarkImport and BenchmarkConfirm are the storage
 // benchmarks package postgres runs too (storetest).
 func BenchmarkStats(b *testing.B) {
-	storetest.BenchStats(b, func(t testing.TB) *gormstore.DB { return mustOpen(t).DB }, nil)
+	storetest.BenchStats(b, func(t testing.TB) *gormstore.DB { return mustOpen(t).DB })
 }
 
 func BenchmarkImport(b *testing.B) {

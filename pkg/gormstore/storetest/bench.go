@@ -14,15 +14,9 @@ import (
 // The benchmarks both engines' packages run, so that one `go test -bench`
 // over pkg/sqlite and pkg/postgres compares them on the same machine.
 
-// Vacuum, if set, runs after a benchmark's data is loaded and before it is
-// timed: PostgreSQL's VACUUM ANALYZE, as autovacuum would soon after a
-// large import (planner statistics, and the visibility map that index-only
-// scans need).
-type Vacuum func(b *testing.B, db *gormstore.DB)
-
-// BenchStats measures a stats cache miss: the SQL aggregates for one user,
-// at several log sizes.
-func BenchStats(b *testing.B, open Opener, vacuum Vacuum) {
+// BenchStats measures a stats cache miss: reading one user's tallies (see
+// gormstore's tally.go), at several log sizes.
+func BenchStats(b *testing.B, open Opener) {
 	for _, n := range []int{1_000, 20_000, 100_000} {
 		b.Run(fmt.Sprintf("qsos=%d", n), func(b *testing.B) {
 			ctx := context.Background()
@@ -31,9 +25,6 @@ func BenchStats(b *testing.B, open Opener, vacuum Vacuum) {
 			if _, err := gormstore.NewQSOService(db).ImportQSOs(ctx, u.ID, awardtracker.SourceLog,
 				demo.QSOs(demo.Options{QSOs: n, Years: 30}), awardtracker.ImportOptions{}); err != nil {
 				b.Fatal(err)
-			}
-			if vacuum != nil {
-				vacuum(b, db)
 			}
 			s := gormstore.NewStatsService(db)
 			b.ResetTimer()
