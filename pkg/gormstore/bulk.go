@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +16,8 @@ import (
 // directly. GORM's statement builder walks every bound value, which made up
 // a fifth of a first sync's time in the storage; these statements are built
 // once instead. Per batch the new QSOs are written at once, and the stored
-// QSOs that records matched are read with one SELECT and written with one
-// UPDATE, timed as GORM's callbacks time every other statement (without the
+// QSOs that records matched are read with one SELECT and written back at
+// once, timed as GORM's callbacks time every other statement (without the
 // test-only QueryDelay).
 //
 // The engines take a batch differently:
@@ -27,23 +26,21 @@ import (
 //     ... VALUES ... RETURNING id, UPDATE ... FROM (VALUES ...) and id IN
 //     (?, ...), batchSQLite rows at a time. Binding a value is a function
 //     call in the process.
-//   - PostgreSQL (Dialect.Arrays, Dialect.CopyFrom) takes new QSOs by COPY
-//     and merged ones as one array per column: UPDATE ... FROM
-//     unnest($1::bigint[], ...), id = ANY($1). Why: with a value per
-//     column and row, the server parsed and planned a statement of 5,600
-//     parameters per batch of 200, pgx described and encoded each one, and
-//     a last, shorter batch was a new statement to prepare. An array
-//     statement is one text for every batch size (pgx prepares it once
-//     per connection), and a batch can grow to batchArrays, past the
-//     65,535 bound values a statement may have. COPY streams the rows: the
-//     server stores them while pgx still encodes the next ones.
+//   - PostgreSQL (Dialect.Arrays, Dialect.CopyFrom) takes new QSOs by COPY,
+//     reads matched ones with id = ANY($1) (the batch's ids as one array)
+//     and writes merged ones back by DELETE, then COPY (replaceRows),
+//     batchArrays rows at a time. Why: with a value per column and row, the
+//     server parsed and planned a statement of 5,600 parameters per batch
+//     of 200, pgx described and encoded each one, and a last, shorter batch
+//     was a new statement to prepare. COPY streams the rows: the server
+//     stores them while pgx still encodes the next ones.
 //
 // Measured on LoTW syncs of 100,000 records against a throwaway cluster:
-// the INSERTs of a first sync took 2.0 s with arrays instead of 3.3 s with
-// VALUES, the UPDATEs of a confirming sync 2.4 s instead of 3.6 s (batches
-// of 1,000); batches of 5,000 took about 10% more off both syncs, and COPY
-// instead of INSERT ... SELECT FROM unnest(...) RETURNING id another 0.1 s
-// off the first sync (4%) and 9% off an import of 20,000 QSOs.
+// the INSERTs of a first sync took 2.0 s with one array per column instead
+// of 3.3 s with VALUES, and COPY took another 0.1 s off (4%) and 9% off an
+// import of 20,000 QSOs; batches of 5,000 rather than 1,000 took about 10%
+// off. The writes of a confirming sync took 3.6 s with VALUES, 1.7 s with
+// UPDATE ... FROM unnest($1::bigint[], ...) and 1.0 s with DELETE and COPY.
 type bulk struct {
 	db *DB
 	tx *gorm.DB
@@ -78,24 +75,7 @@ func (b bulk) observe(start time.Time) {
 	b.db.tracker.Observe(name, time.Since(start))
 }
 
-// column is a qsos column a bulk statement writes, with its type as
-// AutoMigrate creates it on PostgreSQL (for the arrays' casts).
-type column struct{ name, typ string }
-
-const (
-	tInt   = "bigint"
-	tText  = "text"
-	tBool  = "boolean"
-	tFloat = "numeric"
-)
-
-func columnNames(cols []column) string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.name
-	}
-	return strings.Join(names, ", ")
-}
+func columnNames(cols []string) string { return strings.Join(cols, ", ") }
 
 // placeholders returns rows tuples of n SQLite markers: "(?, ?), (?, ?)".
 func placeholders(rows, n int) string {
@@ -103,90 +83,11 @@ func placeholders(rows, n int) string {
 	return strings.Repeat(tuple+", ", rows-1) + tuple
 }
 
-// unnest returns "unnest($1::bigint[], ...) AS v(id, ...)": a table of
-// the columns cols bound as one array each, named v. A numeric column is
-// bound as text and cast where it is used (see arrayValue).
-func unnest(cols []column) string {
-	params := make([]string, len(cols))
-	for i, c := range cols {
-		typ := c.typ
-		if typ == tFloat {
-			typ = tText
-		}
-		params[i] = "$" + strconv.Itoa(i+1) + "::" + typ + "[]"
-	}
-	return "unnest(" + strings.Join(params, ", ") + ") AS v(" + columnNames(cols) + ")"
-}
-
-// arrayValue is column c of the table unnest made.
-func arrayValue(c column) string {
-	if c.typ == tFloat {
-		return "v." + c.name + "::numeric"
-	}
-	return "v." + c.name
-}
-
-// arrays turns the values of rows, listed row after row (ncols per row, as
-// mergeValues lists them), into one array per column, as
-// the statements from unnest bind them. A float goes as the text pgx would
-// send for a numeric column itself (strconv's shortest form, exact), which
-// saves pgx encoding each one as a binary numeric; an int goes as int64.
-func arrays(flat []any, ncols int) ([]any, error) {
-	rows := len(flat) / ncols
-	out := make([]any, ncols)
-	for c := range ncols {
-		switch flat[c].(type) {
-		case int64:
-			a := make([]int64, rows)
-			for r := range a {
-				a[r] = flat[r*ncols+c].(int64)
-			}
-			out[c] = a
-		case int:
-			a := make([]int64, rows)
-			for r := range a {
-				a[r] = int64(flat[r*ncols+c].(int))
-			}
-			out[c] = a
-		case *int64:
-			a := make([]*int64, rows)
-			for r := range a {
-				a[r] = flat[r*ncols+c].(*int64)
-			}
-			out[c] = a
-		case string:
-			a := make([]string, rows)
-			for r := range a {
-				a[r] = flat[r*ncols+c].(string)
-			}
-			out[c] = a
-		case bool:
-			a := make([]bool, rows)
-			for r := range a {
-				a[r] = flat[r*ncols+c].(bool)
-			}
-			out[c] = a
-		case float64:
-			a := make([]string, rows)
-			for r := range a {
-				a[r] = strconv.FormatFloat(flat[r*ncols+c].(float64), 'f', -1, 64)
-			}
-			out[c] = a
-		default:
-			return nil, fmt.Errorf("gormstore: no array for a %T column", flat[c])
-		}
-	}
-	return out, nil
-}
-
 // insertColumns are the columns insertRows writes, in insertValues' order.
-var insertColumns = []column{
-	{"user_id", tInt}, {"station_callsign", tText}, {"call", tText}, {"start", tInt}, {"band", tText},
-	{"freq_mhz", tFloat}, {"mode", tText}, {"submode", tText}, {"mode_group", tText}, {"dxcc", tInt},
-	{"country", tText}, {"state", tText}, {"cq_zone", tInt}, {"itu_zone", tInt}, {"grid", tText}, {"dok", tText},
-	{"prop_mode", tText}, {"sat_name", tText}, {"source", tText}, {"log_key", tText}, {"lotw_key", tText},
-	{"dcl_key", tText}, {"lotw_confirmed", tBool}, {"lotw_confirmed_at", tInt}, {"dcl_confirmed", tBool},
-	{"dcl_confirmed_at", tInt}, {"created_at", tInt}, {"updated_at", tInt},
+var insertColumns = []string{
+	"user_id", "station_callsign", "call", "start", "band", "freq_mhz", "mode", "submode", "mode_group", "dxcc",
+	"country", "state", "cq_zone", "itu_zone", "grid", "dok", "prop_mode", "sat_name", "source", "log_key", "lotw_key",
+	"dcl_key", "lotw_confirmed", "lotw_confirmed_at", "dcl_confirmed", "dcl_confirmed_at", "created_at", "updated_at",
 }
 
 func insertValues(args []any, r *qsoRow) []any {
@@ -248,12 +149,10 @@ func (b bulk) insertRows(rows []*qsoRow) error {
 
 // mergeColumns are the columns merge can change, in the order mergeValues
 // lists them (after the id).
-var mergeColumns = []column{
-	{"station_callsign", tText}, {"mode", tText}, {"submode", tText}, {"country", tText}, {"state", tText},
-	{"grid", tText}, {"dok", tText}, {"dxcc", tInt}, {"cq_zone", tInt}, {"itu_zone", tInt}, {"freq_mhz", tFloat},
-	{"prop_mode", tText}, {"sat_name", tText}, {"log_key", tText}, {"lotw_key", tText}, {"dcl_key", tText},
-	{"lotw_confirmed", tBool}, {"lotw_confirmed_at", tInt}, {"dcl_confirmed", tBool}, {"dcl_confirmed_at", tInt},
-	{"updated_at", tInt},
+var mergeColumns = []string{
+	"station_callsign", "mode", "submode", "country", "state", "grid", "dok", "dxcc", "cq_zone", "itu_zone", "freq_mhz",
+	"prop_mode", "sat_name", "log_key", "lotw_key", "dcl_key", "lotw_confirmed", "lotw_confirmed_at", "dcl_confirmed",
+	"dcl_confirmed_at", "updated_at",
 }
 
 func mergeValues(args []any, r *qsoRow, now int64) []any {
@@ -262,20 +161,14 @@ func mergeValues(args []any, r *qsoRow, now int64) []any {
 		r.LoTWConfirmed, r.LoTWConfirmedAt, r.DCLConfirmed, r.DCLConfirmedAt, now)
 }
 
-// mergeUpdate writes n merged rows (any number with Arrays) in one
-// statement: the new values as a table joined on the id (UPDATE ... FROM:
-// SQLite 3.33 and later, PostgreSQL).
-func (db *DB) mergeUpdate(n int) string {
-	cols := append([]column{{"id", tInt}}, mergeColumns...)
+// mergeUpdate writes n merged rows in one statement (SQLite): the new
+// values as a table joined on the id (UPDATE ... FROM, SQLite 3.33 and
+// later).
+func mergeUpdate(n int) string {
+	cols := append([]string{"id"}, mergeColumns...)
 	set := make([]string, len(mergeColumns))
 	for i, c := range mergeColumns {
-		set[i] = c.name + " = v." + c.name
-		if db.dialect.Arrays {
-			set[i] = c.name + " = " + arrayValue(c)
-		}
-	}
-	if db.dialect.Arrays {
-		return "UPDATE qsos SET " + strings.Join(set, ", ") + " FROM " + unnest(cols) + " WHERE qsos.id = v.id"
+		set[i] = c + " = v." + c
 	}
 	return "WITH v(" + columnNames(cols) + ") AS (VALUES " + placeholders(n, len(cols)) + ") UPDATE qsos SET " +
 		strings.Join(set, ", ") + " FROM v WHERE qsos.id = v.id"
@@ -284,22 +177,48 @@ func (db *DB) mergeUpdate(n int) string {
 // updateRows writes the merged rows.
 func (b bulk) updateRows(changed []*qsoRow) error {
 	now := time.Now().Unix()
-	ncols := len(mergeColumns) + 1
-	args := make([]any, 0, len(changed)*ncols)
+	if b.db.dialect.CopyFrom != nil {
+		return b.replaceRows(changed, now)
+	}
+	args := make([]any, 0, len(changed)*(len(mergeColumns)+1))
 	for _, r := range changed {
 		args = mergeValues(args, r, now)
 	}
 	stmt := b.db.mergeFull
-	switch {
-	case b.db.dialect.Arrays:
-		var err error
-		if args, err = arrays(args, ncols); err != nil {
-			return err
-		}
-	case len(changed) != b.db.batch:
-		stmt = b.db.mergeUpdate(len(changed))
+	if len(changed) != b.db.batch {
+		stmt = mergeUpdate(len(changed))
 	}
 	return b.exec(stmt, args...)
+}
+
+// replaceRows is updateRows by Dialect.CopyFrom: the stored rows are
+// deleted and the merged ones copied in with the same ids (and creation
+// times), in the import's transaction.
+//
+// Why not UPDATE: a confirmation changes lotw_confirmed or dcl_confirmed,
+// which the statistics' indexes hold, so PostgreSQL cannot update the row
+// in place (a HOT update): it writes a new row version and an entry in
+// every index of qsos anyway, as an INSERT does, and leaves the old version
+// for VACUUM, as a DELETE does. COPY writes rows faster than an UPDATE
+// joined to the batch's arrays: on a LoTW sync of 100,000 records that all
+// confirm stored QSOs, the writes took 1.0 s (DELETE 0.16 s, COPY 0.85 s)
+// instead of 1.7 s.
+//
+// What it gives up: a statement of another transaction that waits for
+// this one to update one of these rows would, after the commit, find the
+// row deleted and skip it, where an UPDATE would let it follow to the new
+// version. Nothing writes a user's QSOs outside writeChange, which holds
+// the user's lock (Dialect.LockUserSQL), so no such statement runs.
+func (b bulk) replaceRows(changed []*qsoRow, now int64) error {
+	ids := make([]int64, len(changed))
+	for i, r := range changed {
+		ids[i] = r.ID
+		r.UpdatedAt = now
+	}
+	if err := b.exec("DELETE FROM qsos WHERE id = ANY($1::bigint[])", ids); err != nil {
+		return err
+	}
+	return b.copy(changed)
 }
 
 // mergeColumnsRead is mergeColumns as mergeRows reads them (a NULL
@@ -307,21 +226,30 @@ func (b bulk) updateRows(changed []*qsoRow) error {
 var mergeColumnsRead = func() string {
 	cols := make([]string, 0, len(mergeColumns))
 	for _, c := range mergeColumns[:len(mergeColumns)-1] {
-		if c.name == "freq_mhz" {
-			cols = append(cols, "COALESCE(freq_mhz, 0)")
-			continue
+		if c == "freq_mhz" {
+			c = "COALESCE(freq_mhz, 0)"
 		}
-		cols = append(cols, c.name)
+		cols = append(cols, c)
 	}
 	return strings.Join(cols, ", ")
 }()
 
-// mergeRows reads the columns merge looks at and writes, for the QSOs ids.
+// replaceColumnsRead are the columns replaceRows writes beyond those merge
+// reads: the whole row.
+const replaceColumnsRead = "user_id, call, start, band, mode_group, created_at"
+
+// mergeRows reads the columns merge looks at and writes, for the QSOs ids
+// (with Dialect.CopyFrom, the whole row, which replaceRows writes back).
 // It scans them itself rather than through GORM's Find, whose reflection
 // over every column of every row was most of a confirming sync's time in
 // the storage.
 func (b bulk) mergeRows(ids []int64) ([]qsoRow, error) {
-	stmt := "SELECT id, source, " + mergeColumnsRead + " FROM qsos WHERE "
+	whole := b.db.dialect.CopyFrom != nil
+	cols := mergeColumnsRead
+	if whole {
+		cols += ", " + replaceColumnsRead
+	}
+	stmt := "SELECT id, source, " + cols + " FROM qsos WHERE "
 	var args []any
 	if b.db.dialect.Arrays {
 		stmt += "id = ANY($1::bigint[])"
@@ -341,9 +269,13 @@ func (b bulk) mergeRows(ids []int64) ([]qsoRow, error) {
 	out := make([]qsoRow, 0, len(ids))
 	for rows.Next() {
 		var r qsoRow
-		if err := rows.Scan(&r.ID, &r.Source, &r.StationCallsign, &r.Mode, &r.Submode, &r.Country, &r.State, &r.Grid,
+		dst := []any{&r.ID, &r.Source, &r.StationCallsign, &r.Mode, &r.Submode, &r.Country, &r.State, &r.Grid,
 			&r.DOK, &r.DXCC, &r.CQZone, &r.ITUZone, &r.FreqMHz, &r.PropMode, &r.SatName, &r.LogKey, &r.LoTWKey, &r.DCLKey,
-			&r.LoTWConfirmed, &r.LoTWConfirmedAt, &r.DCLConfirmed, &r.DCLConfirmedAt); err != nil {
+			&r.LoTWConfirmed, &r.LoTWConfirmedAt, &r.DCLConfirmed, &r.DCLConfirmedAt}
+		if whole {
+			dst = append(dst, &r.UserID, &r.Call, &r.Start, &r.Band, &r.ModeGroup, &r.CreatedAt)
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -352,16 +284,9 @@ func (b bulk) mergeRows(ids []int64) ([]qsoRow, error) {
 }
 
 // copyRows is insertRows by Dialect.CopyFrom: the ids are reserved first,
-// ascending in the rows' order as an INSERT would assign them. database/sql
-// lets Conn.Raw reach the connection while the transaction on it is open
-// (both only read-lock the Conn), and no statement of the transaction runs
-// meanwhile: an import is one goroutine.
+// ascending in the rows' order as an INSERT would assign them.
 func (b bulk) copyRows(rows []*qsoRow) error {
 	name := b.db.dialect.Name
-	conn, ok := heldConn(b.tx)
-	if !ok {
-		return fmt.Errorf("%s: COPY outside a transaction on a held connection", name)
-	}
 	res, err := b.query(b.db.dialect.NextIDsSQL, len(rows))
 	if err != nil {
 		return err
@@ -384,9 +309,23 @@ func (b bulk) copyRows(rows []*qsoRow) error {
 	}
 	slices.Sort(ids)
 	now := time.Now().Unix()
-	data := make([][]any, len(rows))
 	for i, r := range rows {
 		r.ID, r.CreatedAt, r.UpdatedAt = ids[i], now, now
+	}
+	return b.copy(rows)
+}
+
+// copy writes rows, ids included, by Dialect.CopyFrom. database/sql lets
+// Conn.Raw reach the connection while the transaction on it is open (both
+// only read-lock the Conn), and no statement of the transaction runs
+// meanwhile: one goroutine at a time uses it (see merger).
+func (b bulk) copy(rows []*qsoRow) error {
+	conn, ok := heldConn(b.tx)
+	if !ok {
+		return fmt.Errorf("%s: COPY outside a transaction on a held connection", b.db.dialect.Name)
+	}
+	data := make([][]any, len(rows))
+	for i, r := range rows {
 		data[i] = insertValues(append(make([]any, 0, len(insertColumns)+1), r.ID), r)
 	}
 	defer b.observe(time.Now())
@@ -395,11 +334,5 @@ func (b bulk) copyRows(rows []*qsoRow) error {
 	})
 }
 
-// copyColumns are the columns copyRows writes: the id, then insertColumns.
-var copyColumns = func() []string {
-	cols := []string{"id"}
-	for _, c := range insertColumns {
-		cols = append(cols, c.name)
-	}
-	return cols
-}()
+// copyColumns are the columns copy writes: the id, then insertColumns.
+var copyColumns = append([]string{"id"}, insertColumns...)

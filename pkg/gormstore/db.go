@@ -36,12 +36,13 @@ import (
 type Dialect struct {
 	// Name prefixes errors: "sqlite", "postgres".
 	Name string
-	// Arrays says the import's reads and updates of matched QSOs
-	// (bulk.go) bind one array per column, $1::bigint[] and so on
-	// (PostgreSQL), rather than one ? per column and row (SQLite), in
-	// batches of batchArrays rather than batchSQLite.
+	// Arrays says the import's read of matched QSOs (bulk.go) binds their
+	// ids as one array, id = ANY($1::bigint[]) (PostgreSQL), rather than
+	// one ? per id (SQLite), and that imports run in batches of
+	// batchArrays rather than batchSQLite.
 	Arrays bool
-	// CopyFrom, if set, bulk-loads an import's new QSOs: rows into table
+	// CopyFrom, if set, bulk-loads an import's new QSOs and its merged ones
+	// (which replace their stored rows: bulk.replaceRows): rows into table
 	// (its columns named) on driverConn, the driver's connection under the
 	// import's transaction (database/sql's Conn.Raw). PostgreSQL's COPY
 	// streams rows that the server stores while the client still encodes
@@ -144,8 +145,8 @@ type DB struct {
 	writer chan struct{}
 	// health remembers whether the last write failed for want of storage.
 	health writeHealth
-	// batch is the import's batch size (bulk.go); insertFull (SQLite) and
-	// mergeFull are the bulk statements of a full batch, built once.
+	// batch is the import's batch size (bulk.go); insertFull and mergeFull
+	// are SQLite's bulk statements of a full batch, built once.
 	batch                 int
 	insertFull, mergeFull string
 }
@@ -174,9 +175,8 @@ func New(ctx context.Context, g *gorm.DB, d Dialect, opts Options) (*DB, error) 
 		db.batch = batchArrays
 	}
 	if d.CopyFrom == nil {
-		db.insertFull = insertStatement(db.batch)
+		db.insertFull, db.mergeFull = insertStatement(db.batch), mergeUpdate(db.batch)
 	}
-	db.mergeFull = db.mergeUpdate(db.batch)
 	if err := requireTransactions(g); err != nil {
 		return nil, err
 	}

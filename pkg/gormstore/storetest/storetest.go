@@ -52,6 +52,7 @@ var tests = []struct {
 	{"QSOService_Import_SameSource", testQSOService_Import_SameSource},
 	{"QSOService_Import_OneToOne", testQSOService_Import_OneToOne},
 	{"QSOService_Import_Merge", testQSOService_Import_Merge},
+	{"QSOService_Import_MergeKeepsTheRest", testQSOService_Import_MergeKeepsTheRest},
 	{"QSOService_Import_FullBatches", testQSOService_Import_FullBatches},
 	{"QSOService_Import_Frequencies", testQSOService_Import_Frequencies},
 	{"ConcurrentImportsOneUser", testConcurrentImportsOneUser},
@@ -940,6 +941,43 @@ func testQSOService_Import_Merge(t *testing.T, open Opener) {
 				t.Fatalf("QSOs %+v, want one confirmed %s/%s", qs, tc.mode, tc.submode)
 			}
 		})
+	}
+}
+
+// testQSOService_Import_MergeKeepsTheRest: a confirmation changes what
+// merge changes (the confirmation, empty fields filled) and keeps every
+// other field of the stored QSO, its id and creation time included.
+// (PostgreSQL writes a merged row back whole: bulk.replaceRows.)
+func testQSOService_Import_MergeKeepsTheRest(t *testing.T, open Opener) {
+	own := awardtracker.QSO{StationCallsign: "N0CALL", Call: "JA1XYZ", Band: "17m", FreqMHz: 18.1005, Mode: "CW",
+		ModeGroup: awardtracker.ModeGroupCW, Start: time.Date(2023, 2, 3, 4, 5, 6, 0, time.UTC), StartSeconds: true,
+		DXCC: 339, Country: "JAPAN", ITUZone: 45, DOK: "", PropMode: "", SatName: ""}
+	im := newImporter(t, open)
+	im.run(awardtracker.SourceLog, own)
+	before := im.qsos()
+	conf := lotwConfirmed(own)
+	conf.FreqMHz, conf.Country, conf.Grid, conf.CQZone, conf.ITUZone = 18.1, "Japan", "PM95", 25, 44
+	im.want(im.run(awardtracker.SourceLoTW, conf), 0, 1, 0)
+	after := im.qsos()
+	if len(before) != 1 || len(after) != 1 {
+		t.Fatalf("QSOs before %d, after %d; want 1 and 1", len(before), len(after))
+	}
+	want := before[0]
+	// LoTW's location fields replace the own log's, its frequency only
+	// fills an empty one; its confirmation is added.
+	want.Country, want.Grid, want.CQZone, want.ITUZone = "Japan", "PM95", 25, 44
+	want.LoTWConfirmed, want.LoTWConfirmedAt = true, conf.LoTWConfirmedAt
+	got := after[0]
+	if got.UpdatedAt.Before(want.UpdatedAt) {
+		t.Errorf("updatedAt went back: %v before %v", got.UpdatedAt, want.UpdatedAt)
+	}
+	want.UpdatedAt = got.UpdatedAt
+	if got.LoTWConfirmedAt == nil || !got.LoTWConfirmedAt.Equal(*want.LoTWConfirmedAt) {
+		t.Fatalf("lotwConfirmedAt = %v, want %v", got.LoTWConfirmedAt, want.LoTWConfirmedAt)
+	}
+	want.LoTWConfirmedAt = got.LoTWConfirmedAt
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after the confirmation:\n got %+v\nwant %+v", got, want)
 	}
 }
 
