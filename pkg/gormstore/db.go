@@ -52,6 +52,9 @@ type Dialect struct {
 	NextIDsSQL string
 	// IndexHints says the engine takes SQLite's INDEXED BY.
 	IndexHints bool
+	// CoveringIndexes says the engine reads an index without its table's
+	// rows, so the tallies' recount gets indexes of its own (migrate.go).
+	CoveringIndexes bool
 	// StrPos is the function giving a substring's 1-based position
 	// (SQLite instr, PostgreSQL strpos), for a migration step.
 	StrPos string

@@ -25,19 +25,20 @@ func (userRow) TableName() string { return "users" }
 // qsoRow keeps times as Unix seconds: compact, index-friendly and free of
 // time-zone formatting questions.
 // Indexes all lead with user_id, so that one user's queries never scan
-// another user's rows; the tallies' recount (tally.go) reads covering indexes.
+// another user's rows; two more, for the tallies' recount, are per engine
+// (coveringIndexes).
 type qsoRow struct {
 	ID              int64   `gorm:"primaryKey"`
-	UserID          int64   `gorm:"not null;index:idx_qsos_user_start,priority:1;index:idx_qsos_user_call,priority:1;index:idx_qsos_user_band_mode,priority:1;index:idx_qsos_user_dxcc,priority:1"`
+	UserID          int64   `gorm:"not null;index:idx_qsos_user_start,priority:1;index:idx_qsos_user_call,priority:1"`
 	StationCallsign string  `gorm:"size:32;not null;default:''"`
 	Call            string  `gorm:"size:32;not null;index:idx_qsos_user_call,priority:2"`
 	Start           int64   `gorm:"not null;index:idx_qsos_user_start,priority:2,sort:desc;index:idx_qsos_user_call,priority:4"`
-	Band            string  `gorm:"size:8;not null;index:idx_qsos_user_call,priority:3;index:idx_qsos_user_band_mode,priority:2"`
+	Band            string  `gorm:"size:8;not null;index:idx_qsos_user_call,priority:3"`
 	FreqMHz         float64 `gorm:"column:freq_mhz"`
-	Mode            string  `gorm:"size:16;not null;index:idx_qsos_user_band_mode,priority:3"`
-	Submode         string  `gorm:"size:16;not null;default:'';index:idx_qsos_user_band_mode,priority:4"`
+	Mode            string  `gorm:"size:16;not null"`
+	Submode         string  `gorm:"size:16;not null;default:''"`
 	ModeGroup       string  `gorm:"size:8;not null"`
-	DXCC            int     `gorm:"not null;default:0;index:idx_qsos_user_dxcc,priority:2"`
+	DXCC            int     `gorm:"not null;default:0"`
 	Country         string  `gorm:"size:64;not null;default:''"`
 	State           string  `gorm:"size:8;not null;default:''"`
 	CQZone          int     `gorm:"column:cq_zone;not null;default:0"`
@@ -52,15 +53,27 @@ type qsoRow struct {
 	LogKey          string `gorm:"column:log_key;not null;default:''"`
 	LoTWKey         string `gorm:"column:lotw_key;not null;default:''"`
 	DCLKey          string `gorm:"column:dcl_key;not null;default:''"`
-	LoTWConfirmed   bool   `gorm:"column:lotw_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:5;index:idx_qsos_user_dxcc,priority:3"`
+	LoTWConfirmed   bool   `gorm:"column:lotw_confirmed;not null;default:false"`
 	LoTWConfirmedAt *int64 `gorm:"column:lotw_confirmed_at"`
-	DCLConfirmed    bool   `gorm:"column:dcl_confirmed;not null;default:false;index:idx_qsos_user_band_mode,priority:6;index:idx_qsos_user_dxcc,priority:4"`
+	DCLConfirmed    bool   `gorm:"column:dcl_confirmed;not null;default:false"`
 	DCLConfirmedAt  *int64 `gorm:"column:dcl_confirmed_at"`
 	CreatedAt       int64  `gorm:"autoCreateTime"`
 	UpdatedAt       int64  `gorm:"autoUpdateTime"`
 }
 
 func (qsoRow) TableName() string { return "qsos" }
+
+// coveringIndexes hold every column the tallies' recount (tally.go) groups
+// and counts by, so that SQLite reads them alone, without the rows. They
+// exist on engines with Dialect.CoveringIndexes only. PostgreSQL reads an
+// index alone only for pages VACUUM has marked all-visible, which an
+// import's pages are not yet, so its recount visits the rows anyway; there
+// the two indexes only cost writes (an entry in each per new or merged
+// QSO: 13% of a confirming LoTW sync of 100,000 records).
+var coveringIndexes = []struct{ name, columns string }{
+	{"idx_qsos_user_band_mode", "user_id, band, mode, submode, lotw_confirmed, dcl_confirmed"},
+	{"idx_qsos_user_dxcc", "user_id, dxcc, lotw_confirmed, dcl_confirmed"},
+}
 
 type syncStateRow struct {
 	UserID             int64  `gorm:"primaryKey;autoIncrement:false"`
@@ -99,6 +112,17 @@ func (db *DB) migrate(ctx context.Context) error {
 	// Step 1: the first schema's band index is covered by the band/mode one.
 	if err := conn.Exec("DROP INDEX IF EXISTS idx_qsos_user_band").Error; err != nil {
 		return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
+	}
+	// The covering indexes where the engine reads them, and not where it
+	// does not (databases of earlier versions have them on both).
+	for _, ix := range coveringIndexes {
+		stmt := "DROP INDEX IF EXISTS " + ix.name
+		if db.dialect.CoveringIndexes {
+			stmt = "CREATE INDEX IF NOT EXISTS " + ix.name + " ON qsos (" + ix.columns + ")"
+		}
+		if err := conn.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("%s: migrate: %w", db.dialect.Name, err)
+		}
 	}
 	// Step 2: sync errors that may quote a password (syncstate.go).
 	if err := conn.Transaction(db.scrubQuotedSyncErrors); err != nil {

@@ -81,6 +81,60 @@ func TestOpen_Reopen(t *testing.T) {
 	})
 }
 
+// TestOpen_NoCoveringIndexes: a database from a version that created the
+// tallies' covering indexes on PostgreSQL too loses them at Open; they
+// only cost its writes (gormstore's coveringIndexes).
+func TestOpen_NoCoveringIndexes(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	indexes := func() []string {
+		t.Helper()
+		rows, err := admin.QueryContext(ctx, "SELECT indexname FROM pg_indexes WHERE tablename = 'qsos' ORDER BY indexname")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return names
+	}
+	want := "idx_qsos_user_call idx_qsos_user_start qsos_pkey"
+	if got := strings.Join(indexes(), " "); got != want {
+		t.Fatalf("indexes of qsos: got %s, want %s", got, want)
+	}
+	for _, stmt := range []string{
+		"CREATE INDEX idx_qsos_user_band_mode ON qsos (user_id, band, mode, submode, lotw_confirmed, dcl_confirmed)",
+		"CREATE INDEX idx_qsos_user_dxcc ON qsos (user_id, dxcc, lotw_confirmed, dcl_confirmed)",
+	} {
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db, err = postgres.Open(ctx, dsn, postgres.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if got := strings.Join(indexes(), " "); got != want {
+		t.Errorf("indexes of qsos after reopening an earlier version's database: got %s, want %s", got, want)
+	}
+}
+
 // TestWrites_ReadOnly: a database that refuses writes (a standby, or
 // default_transaction_read_only) makes writes fail as unavailable, counts
 // them as read_only, and turns awardtracker_db_up and _writable to 0;

@@ -111,7 +111,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil
 	}
 	d := gormstore.Dialect{
-		Name: "sqlite", IndexHints: true, StrPos: "instr", SingleWriter: true,
+		Name: "sqlite", IndexHints: true, CoveringIndexes: true, StrPos: "instr", SingleWriter: true,
 		// total_changes() counts per connection, and the transaction holds one.
 		ChangesSQL:     "SELECT total_changes()",
 		TranslateError: translateError, StorageFailure: storageFailure, Check: check,

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
@@ -70,4 +72,37 @@ func mustUser(t testing.TB, db *sqlite.DB, call string) *awardtracker.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestOpen_CoveringIndexes: SQLite gets the indexes that the tallies'
+// recount reads without the rows (gormstore's coveringIndexes).
+func TestOpen_CoveringIndexes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "i.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'qsos' AND name LIKE 'idx_%' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	want := "idx_qsos_user_band_mode idx_qsos_user_call idx_qsos_user_dxcc idx_qsos_user_start"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("indexes of qsos: got %s, want %s", got, want)
+	}
 }
