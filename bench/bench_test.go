@@ -22,6 +22,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 )
 
 // The fixtures are built on first use and shared by every -count
@@ -263,11 +264,7 @@ func BenchmarkQueryHook(b *testing.B) {
 			if tracked {
 				tr = perf.New(prometheus.NewRegistry(), perf.Options{})
 			}
-			db, err := sqlite.Open(ctx, TempDBPath(b.TempDir(), "hook"), sqlite.Options{Tracker: tr})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			db := sqlitetest.Open(b, sqlite.Options{Tracker: tr})
 			users := sqlite.NewUserService(db)
 			ids, err := CreateUsers(ctx, users, "HOOK", 100)
 			if err != nil {

@@ -32,6 +32,9 @@ var allowed = map[string]map[string]string{
 		"pkg/gormstore": "the storage is gormstore's; sqlite supplies the engine (Dialect)",
 		"pkg/perf":      "Options carry the perf.Tracker through to gormstore",
 	},
+	"pkg/sqlite/sqlitetest": {
+		"pkg/sqlite": "it opens a throwaway SQLite database for other packages' tests",
+	},
 	"pkg/postgres": {
 		"pkg/gormstore": "the storage is gormstore's; postgres supplies the engine (Dialect)",
 		"pkg/redact":    "the URL's password must never reach an error message",

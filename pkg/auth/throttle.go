@@ -181,20 +181,14 @@ func (t *loginThrottle) succeeded(ctx context.Context, callsign string, client n
 }
 
 // clientPrefix is the address a login comes from, as the rate limits see
-// it: an IPv6 client by its /64 (one host may use any address in it).
-// Anything unparsable is no address at all (never exempt).
+// it (awardtracker.ClientPrefix). Anything unparsable is no address at all
+// (never exempt).
 func clientPrefix(client string) netip.Prefix {
 	a, err := netip.ParseAddr(client)
 	if err != nil {
 		return netip.Prefix{}
 	}
-	a = a.Unmap()
-	bits := a.BitLen()
-	if a.Is6() {
-		bits = 64
-	}
-	p, _ := a.Prefix(bits)
-	return p
+	return awardtracker.ClientPrefix(a)
 }
 
 // hashSlots bounds concurrent bcrypt work.

@@ -2,6 +2,7 @@ package awardtracker
 
 import (
 	"context"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -41,6 +42,21 @@ type AuthService interface {
 	// not valid or its user is gone; EUNAVAILABLE if the user cannot be
 	// looked up.
 	Verify(ctx context.Context, token string) (Claims, error)
+}
+
+// ClientPrefix is the network a client is known by, to the rate limits and
+// to the login back-off alike: an IPv4 address by itself, an IPv6 address by
+// its /64 (one host may use any address in it). An IPv4 peer on a
+// dual-stack socket arrives as ::ffff:a.b.c.d and counts as IPv4: its /64
+// would put every IPv4 client in one. The zero Addr gives the zero Prefix.
+func ClientPrefix(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	bits := a.BitLen()
+	if a.Is6() {
+		bits = 64
+	}
+	p, _ := a.Prefix(bits) // bits is never beyond a's length
+	return p
 }
 
 // LoginAttempts is the login back-off of one callsign (package auth keeps

@@ -3,7 +3,6 @@ package cache_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/cache"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 )
 
 // cachedEnv is the caches in front of a real SQLite file, wired as the
@@ -32,11 +32,7 @@ type cachedEnv struct {
 func newCachedEnv(t *testing.T) *cachedEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cache.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, sqlite.Options{})
 	u, err := sqlite.NewUserService(db).CreateUser(ctx, "N0CALL", []byte("hash"))
 	if err != nil {
 		t.Fatal(err)

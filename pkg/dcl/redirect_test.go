@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/awardtracker/awardtracker/internal/hosttest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/dcl"
 	"github.com/awardtracker/awardtracker/pkg/dcl/dcltest"
@@ -41,27 +41,13 @@ func (r *recorder) received() []string {
 	return r.bodies
 }
 
-// newOtherHost serves h on 127.0.0.2 (another host to the client), or on
-// another port of 127.0.0.1 where 127.0.0.2 cannot be bound.
-func newOtherHost(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
-	if l, err := net.Listen("tcp", "127.0.0.2:0"); err == nil {
-		srv.Listener.Close()
-		srv.Listener = l
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // A 307 or 308 would make Go POST the key again to the other host; every
 // redirect is refused instead.
 func TestClient_RefusesRedirects(t *testing.T) {
 	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			other := &recorder{}
-			otherSrv := newOtherHost(t, other)
+			otherSrv := hosttest.NewOtherHost(t, other)
 			dclSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, otherSrv.URL+dcltest.Path, code)
 			}))

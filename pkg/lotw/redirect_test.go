@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/awardtracker/awardtracker/internal/hosttest"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/lotw"
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
@@ -40,27 +40,13 @@ func (r *recorder) requests() []*http.Request {
 	return r.reqs
 }
 
-// newOtherHost serves rec on 127.0.0.2 (another host to the client), or on
-// another port of 127.0.0.1 where 127.0.0.2 cannot be bound.
-func newOtherHost(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
-	if l, err := net.Listen("tcp", "127.0.0.2:0"); err == nil {
-		srv.Listener.Close()
-		srv.Listener = l
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // A redirect is refused: neither the password (in the query or a Referer)
 // nor the request reaches the other host, and its answer is not applied.
 func TestClient_RefusesRedirects(t *testing.T) {
 	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			other := &recorder{}
-			otherSrv := newOtherHost(t, other)
+			otherSrv := hosttest.NewOtherHost(t, other)
 			lotwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, otherSrv.URL+"/lotwuser/lotwreport.adi", code)
 			}))

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/postgres"
 	"github.com/awardtracker/awardtracker/pkg/postgres/pgtest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 )
 
 // TestCopy_FromSQLite: a SQLite database moved to PostgreSQL keeps user
@@ -22,11 +22,7 @@ import (
 // new rows get ids after the copied ones; a second copy is refused.
 func TestCopy_FromSQLite(t *testing.T) {
 	ctx := context.Background()
-	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "src.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := sqlitetest.Open(t, sqlite.Options{})
 	srcUsers, srcQSOs := gormstore.NewUserService(src.DB), gormstore.NewQSOService(src.DB)
 	// A deleted first user: ids in the copy are not simply 1, 2, 3.
 	gone, _ := srcUsers.CreateUser(ctx, "N0GONE", []byte("h0"))
@@ -139,11 +135,7 @@ func TestCopy_FromSQLite(t *testing.T) {
 // settings span several batches here, and each row arrives exactly once.
 func TestCopy_KeyRanges(t *testing.T) {
 	ctx := context.Background()
-	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "src.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := sqlitetest.Open(t, sqlite.Options{})
 	users, states := gormstore.NewUserService(src.DB), gormstore.NewSyncStateService(src.DB)
 	const n = 300 // 600 sync states: two batches, the boundary inside one user's pair
 	for i := range n {

@@ -3,10 +3,12 @@ package ratelimit
 import (
 	"net/http"
 	"net/netip"
+
+	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
-// key identifies a client: an IPv4 address as an IPv4-mapped IPv6 address,
-// an IPv6 address with its interface identifier (last 64 bits) zeroed.
+// key identifies a client: the address of its awardtracker.ClientPrefix,
+// an IPv4 one as an IPv4-mapped IPv6 address.
 type key [16]byte
 
 // unknownKey is shared by every request whose address cannot be parsed. It is
@@ -28,16 +30,5 @@ func keyOfString(s string) key {
 	} else if a, err = netip.ParseAddr(s); err != nil {
 		return unknownKey
 	}
-	return keyOfAddr(a)
-}
-
-func keyOfAddr(a netip.Addr) key {
-	// An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d; masking
-	// that to /64 would put every IPv4 client in one bucket.
-	a = a.Unmap()
-	k := key(a.As16())
-	if a.Is6() {
-		clear(k[8:])
-	}
-	return k
+	return key(awardtracker.ClientPrefix(a).Addr().As16())
 }

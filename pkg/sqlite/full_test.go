@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/gormstore"
 	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 )
 
 // TestUserService_CreateUser_DiskFull is the ghost-account bug: with the
@@ -62,11 +62,7 @@ func TestUserService_CreateUser_DiskFull(t *testing.T) {
 func TestWrites_DiskFull(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "full.db"), sqlite.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, sqlite.Options{Now: func() time.Time { return now }})
 	users, qsos, states := gormstore.NewUserService(db.DB), gormstore.NewQSOService(db.DB), gormstore.NewSyncStateService(db.DB)
 	u := mustUser(t, db, "N0CALL")
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 )
 
 // TestQueryLabels: each tracked query has its own query label, so that a
@@ -20,11 +20,7 @@ import (
 func TestQueryLabels(t *testing.T) {
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "labels.db"), sqlite.Options{Tracker: perf.New(reg, perf.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, sqlite.Options{Tracker: perf.New(reg, perf.Options{})})
 	u := mustUser(t, db, "N0CALL")
 
 	queries := func() []string {

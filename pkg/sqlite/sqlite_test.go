@@ -13,18 +13,15 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/gormstore/storetest"
 	"github.com/awardtracker/awardtracker/pkg/perf"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// mustOpen opens a fresh database with query tracking on, as the service
+// runs it.
 func mustOpen(t testing.TB) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"),
-		sqlite.Options{Tracker: perf.New(prometheus.NewRegistry(), perf.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return sqlitetest.Open(t, sqlite.Options{Tracker: perf.New(prometheus.NewRegistry(), perf.Options{})})
 }
 
 func TestDB_SecretAndPing(t *testing.T) {

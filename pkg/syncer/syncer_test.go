@@ -7,7 +7,6 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/lotw/lotwtest"
 	"github.com/awardtracker/awardtracker/pkg/secret"
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
+	"github.com/awardtracker/awardtracker/pkg/sqlite/sqlitetest"
 	"github.com/awardtracker/awardtracker/pkg/syncer"
 )
 
@@ -121,12 +121,7 @@ type envOptions struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "awardtracker.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, sqlite.Options{})
 	e := &env{
 		db: db, users: sqlite.NewUserService(db), qsos: sqlite.NewQSOService(db), states: sqlite.NewSyncStateService(db),
 		lotw: lotwtest.NewSampleServer(lotwLogin, lotwPassword), dcl: dcltest.NewSampleServer(dclKey),
@@ -142,7 +137,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(e.lotw.Close)
 	t.Cleanup(e.dcl.Close)
-	var box *secret.Box
+	var (
+		box *secret.Box
+		err error
+	)
 	if !o.noBox {
 		if box, err = secret.NewBox(secretsKey); err != nil {
 			t.Fatal(err)
