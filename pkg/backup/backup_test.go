@@ -21,7 +21,6 @@ import (
 	"github.com/awardtracker/awardtracker/pkg/sqlite"
 )
 
-// openDB opens a real database in dir holding n generated QSOs of one user.
 // openDB opens a live database with a demo log of about n QSOs and returns
 // it with the number of QSOs stored, the count every backup must hold.
 func openDB(t *testing.T, dir string, n int) (*sqlite.DB, int) {
