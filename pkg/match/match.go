@@ -183,10 +183,22 @@ func (idx Index) Find(q *awardtracker.QSO, k awardtracker.RecordKey) (e *Entry, 
 		if d > window {
 			continue
 		}
-		// Closest first; a tie goes to the earlier QSO.
-		if best == nil || d < bestD || (d == bestD && c.Start < best.Start) {
+		// Closest first; a tie goes to the earlier QSO, and between two
+		// that started together, to the one stored first.
+		if best == nil || d < bestD || (d == bestD && (c.Start < best.Start || c.Start == best.Start && storedBefore(c, best))) {
 			best, bestD = c, d
 		}
 	}
 	return best, false
+}
+
+// storedBefore says whether a's QSO was stored before b's: by id, and a QSO
+// this import has not written yet (id 0) after every stored one. Two of
+// those are in the index in record order, which the caller keeps. Without
+// it a tie would go to whichever the index lists first, that is to the
+// order the storage read the QSOs in, which its query plan decides (an
+// index added to SQLite changed it, and an exported log imported back
+// matched seven of K5DRU's 2,899 records to a twin QSO).
+func storedBefore(a, b *Entry) bool {
+	return a.ID != 0 && (b.ID == 0 || a.ID < b.ID)
 }

@@ -54,6 +54,11 @@ func TestIndex_Find(t *testing.T) {
 		{"empty index", nil, sameRecord, 0, false},
 		{"closest wins", []*match.Entry{entry(1, t0.Add(-20*time.Minute), ""), entry(2, t0.Add(5*time.Minute), "")}, sameRecord, 2, false},
 		{"tie goes to the earlier", []*match.Entry{entry(2, t0.Add(5*time.Minute), ""), entry(1, t0.Add(-5*time.Minute), "")}, sameRecord, 1, false},
+		// Two QSOs at the same time, listed newest first (the order the
+		// storage read them in): the one stored first wins, and a stored
+		// one before one this import has not written yet.
+		{"same start goes to the stored first", []*match.Entry{entry(7, t0, ""), entry(3, t0, "")}, sameRecord, 3, false},
+		{"same start: stored before new", []*match.Entry{entry(0, t0, ""), entry(9, t0, "")}, sameRecord, 9, false},
 		{"outside 30 minutes", []*match.Entry{entry(1, t0.Add(31*time.Minute), "")}, sameRecord, 0, false},
 		{"other mode group", []*match.Entry{entry(1, t0, "")}, rec("YO9HP", t0, awardtracker.ModeGroupCW), 0, false},
 		{"one to one: linked QSO skipped", []*match.Entry{entry(1, t0, key(rec("YO9HP", t0.Add(time.Minute), "")))}, sameRecord, 0, false},
