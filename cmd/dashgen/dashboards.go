@@ -284,7 +284,7 @@ func sync(c config) *board {
 	b.row("State")
 	b.stat(panel{
 		title: "Last successful sync", unit: "dateTimeFromNow", span: 10,
-		desc:     fmt.Sprintf("When a sync of each source last succeeded; \"never\" since the process started. No success for %d intervals of --sync.interval while syncs run fires AwardtrackerSyncStale.", c.syncStaleIntervals),
+		desc:     fmt.Sprintf("When a sync of each source last succeeded, as stored in the database (the same on every replica); \"never\" if none is stored. No success for %d intervals of --sync.interval while syncs run fires AwardtrackerSyncStale.", c.syncStaleIntervals),
 		targets:  []target{{expr: `max by (source) (awardtracker_sync_last_success_timestamp_seconds{` + sel + `}) * 1000`, legend: "{{source}}"}},
 		mappings: map[string]mapping{"0": {"never", "red"}},
 	})
