@@ -399,15 +399,18 @@ func syncAlerts(c config) ruleGroup {
 	n := fmt.Sprint(c.syncStaleIntervals)
 	return ruleGroup{name: "awardtracker-sync", rules: []rule{
 		alertRule("AwardtrackerSyncFailing", `
-sum by (job, instance, source) (increase(`+runs+c.sel(`result!~"success|auth_error"`)+`[`+failWindow+`])) >= 2
-unless on (job, instance, source)
-sum by (job, instance, source) (increase(`+runs+c.sel(`result="success"`)+`[`+failWindow+`])) > 0`, "5m", "warning",
+sum by (job, source) (increase(`+runs+c.sel(`result!~"success|auth_error"`)+`[`+failWindow+`])) >= 2
+unless on (job, source)
+sum by (job, source) (increase(`+runs+c.sel(`result="success"`)+`[`+failWindow+`])) > 0`, "5m", "warning",
 			"Syncs from LoTW or DCL keep failing.",
-			`{{ printf "%.0f" $value }} {{ $labels.source }} sync runs on {{ $labels.instance }} failed in the last `+human(failWindow)+` and none succeeded.`,
+			`{{ printf "%.0f" $value }} {{ $labels.source }} sync runs failed in the last `+human(failWindow)+` and none succeeded.`,
 			`"Keeps failing": at least two failed runs (rate_limited, truncated,
 error) of a source within `+humanCount(failWindow)+` and not one success. With the
 default --sync.interval=`+promDuration(c.syncInterval)+` a single failed tick never fires; the
 second consecutive failed tick does, 5 minutes later.
+One alert per job and source, never per instance: River runs a sync
+job on any replica of a fleet, so the failures of all replicas add up
+and a success on any one of them means the source works.
 auth_error does not count: it is one user's wrong password, the
 user's to fix (their sync state says so), never the operator's,
 even on an installation with that one user. Credentials that fail
