@@ -319,7 +319,7 @@ func sync(c config) *board {
 	b.row("Runs")
 	b.timeseries(panel{
 		title: "Runs by result", unit: "short", span: 12, min: ptr(0.0), bars: true,
-		desc:    "Sync runs in each interval by source and result (success, auth_error, rate_limited, truncated, error). Two failed runs of a source within 2 hours (auth_error, a user's wrong password, aside) and no success fire AwardtrackerSyncFailing.",
+		desc:    "Sync runs in each interval by source and result (success, auth_error, rate_limited, truncated, error). Two failed runs of a source within 2 hours (auth_error, a user's wrong password, aside) and no success, counted over all replicas, fire AwardtrackerSyncFailing.",
 		targets: []target{{expr: `sum by (source, result) (increase(awardtracker_sync_runs_total{` + sel + `}[$__rate_interval]))`, legend: "{{source}} {{result}}"}},
 	})
 	b.timeseries(panel{
