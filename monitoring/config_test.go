@@ -150,7 +150,10 @@ func TestAlertmanagerInhibition(t *testing.T) {
 // TestAlertmanagerInhibition_Fleet: in a fleet, a replica that is down
 // while the others serve makes AwardtrackerFleetPartlyDown's ticket and
 // no page of its own, yet still mutes its other alerts; the replicas that
-// answer keep theirs, and another job's fleet does not mute this one.
+// answer keep theirs, and so does the fleet (AwardtrackerSyncFailing and
+// AwardtrackerSyncStale have no instance: one replica lost does not
+// explain them); another job's fleet
+// does not mute this one.
 // A single instance's AwardtrackerDown pages as before
 // (TestAlertmanagerInhibition, where no fleet alert fires).
 func TestAlertmanagerInhibition_Fleet(t *testing.T) {
@@ -164,7 +167,9 @@ func TestAlertmanagerInhibition_Fleet(t *testing.T) {
 	}
 	postAlerts(t, base, []map[string]string{
 		replica("b:3001", map[string]string{"alertname": "AwardtrackerDown", "severity": "critical"}),
-		replica("b:3001", map[string]string{"alertname": "AwardtrackerSyncStale", "severity": "warning"}),
+		replica("b:3001", map[string]string{"alertname": "AwardtrackerCacheListenerDown", "severity": "warning"}),
+		labels(job, map[string]string{"alertname": "AwardtrackerSyncStale", "severity": "warning", "source": "lotw"}),
+		labels(job, map[string]string{"alertname": "AwardtrackerSyncFailing", "severity": "warning", "source": "lotw"}),
 		replica("c:3001", map[string]string{"alertname": "AwardtrackerCacheHitRateLow", "severity": "warning"}),
 		// Another job's lost replica, while only that job's fleet is
 		// partly down: its page is muted, this job's is not.
@@ -172,11 +177,13 @@ func TestAlertmanagerInhibition_Fleet(t *testing.T) {
 		{"job": "other", "alertname": "AwardtrackerFleetPartlyDown", "severity": "warning"},
 	})
 	want := map[string]bool{
-		"AwardtrackerDown/awardtracker/b:3001":            false, // no fleet alert yet: it pages
-		"AwardtrackerSyncStale/awardtracker/b:3001":       true,  // by b's AwardtrackerDown
-		"AwardtrackerCacheHitRateLow/awardtracker/c:3001": false,
-		"AwardtrackerDown/other/x:3001":                   true, // by other's FleetPartlyDown
-		"AwardtrackerFleetPartlyDown/other/":              false,
+		"AwardtrackerDown/awardtracker/b:3001":              false, // no fleet alert yet: it pages
+		"AwardtrackerCacheListenerDown/awardtracker/b:3001": true,  // by b's AwardtrackerDown
+		"AwardtrackerSyncStale/awardtracker/":               false,
+		"AwardtrackerSyncFailing/awardtracker/":             false,
+		"AwardtrackerCacheHitRateLow/awardtracker/c:3001":   false,
+		"AwardtrackerDown/other/x:3001":                     true, // by other's FleetPartlyDown
+		"AwardtrackerFleetPartlyDown/other/":                false,
 	}
 	inhibited := func() map[string]bool { return inhibitedAlerts(t, base, "job", "instance") }
 	got := eventually(ctx, inhibited, want)

@@ -284,7 +284,7 @@ func sync(c config) *board {
 	b.row("State")
 	b.stat(panel{
 		title: "Last successful sync", unit: "dateTimeFromNow", span: 10,
-		desc:     fmt.Sprintf("When a sync of each source last succeeded; \"never\" since the process started. No success for %d intervals of --sync.interval while syncs run fires AwardtrackerSyncStale.", c.syncStaleIntervals),
+		desc:     fmt.Sprintf("When a sync of each source last succeeded, as stored in the database (the same on every replica); \"never\" if none is stored. No success for %d intervals of --sync.interval while syncs run fires AwardtrackerSyncStale.", c.syncStaleIntervals),
 		targets:  []target{{expr: `max by (source) (awardtracker_sync_last_success_timestamp_seconds{` + sel + `}) * 1000`, legend: "{{source}}"}},
 		mappings: map[string]mapping{"0": {"never", "red"}},
 	})
@@ -319,7 +319,7 @@ func sync(c config) *board {
 	b.row("Runs")
 	b.timeseries(panel{
 		title: "Runs by result", unit: "short", span: 12, min: ptr(0.0), bars: true,
-		desc:    "Sync runs in each interval by source and result (success, auth_error, rate_limited, truncated, error). Two failed runs of a source within 2 hours (auth_error, a user's wrong password, aside) and no success fire AwardtrackerSyncFailing.",
+		desc:    "Sync runs in each interval by source and result (success, auth_error, rate_limited, truncated, error). Two failed runs of a source within 2 hours (auth_error, a user's wrong password, aside) and no success, counted over all replicas, fire AwardtrackerSyncFailing.",
 		targets: []target{{expr: `sum by (source, result) (increase(awardtracker_sync_runs_total{` + sel + `}[$__rate_interval]))`, legend: "{{source}} {{result}}"}},
 	})
 	b.timeseries(panel{

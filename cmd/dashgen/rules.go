@@ -384,23 +384,33 @@ another replica's write has made stale.`),
 func syncAlerts(c config) ruleGroup {
 	runs := "awardtracker_sync_runs_total"
 	failWindow := promDuration(2 * c.syncInterval)
-	last := "awardtracker_sync_last_success_timestamp_seconds" + c.sel()
+	// The stale alert is one per source for the whole job: every replica
+	// reads the same last success from the shared database, so a rule per
+	// instance would raise the same alert once per replica. It takes the
+	// newest success any replica reports (one that cannot read the
+	// database keeps reporting an old one), the longest interval (a
+	// change of --sync.interval rolled out to part of the fleet is not
+	// overdue by the shorter one) and the oldest process for "never".
+	newest := "max by (job, source) (awardtracker_sync_last_success_timestamp_seconds" + c.sel() + ")"
 	// staleAfter is the age at which a source is stale, from the interval
 	// the service runs with; "> 0" leaves out a service whose scheduled
 	// syncs are off (--sync.interval=0), where no age is overdue.
-	staleAfter := fmt.Sprintf("(%d * awardtracker_sync_interval_seconds%s > 0)", c.syncStaleIntervals, c.sel())
+	staleAfter := fmt.Sprintf("max by (job) (%d * awardtracker_sync_interval_seconds%s > 0)", c.syncStaleIntervals, c.sel())
 	n := fmt.Sprint(c.syncStaleIntervals)
 	return ruleGroup{name: "awardtracker-sync", rules: []rule{
 		alertRule("AwardtrackerSyncFailing", `
-sum by (job, instance, source) (increase(`+runs+c.sel(`result!~"success|auth_error"`)+`[`+failWindow+`])) >= 2
-unless on (job, instance, source)
-sum by (job, instance, source) (increase(`+runs+c.sel(`result="success"`)+`[`+failWindow+`])) > 0`, "5m", "warning",
+sum by (job, source) (increase(`+runs+c.sel(`result!~"success|auth_error"`)+`[`+failWindow+`])) >= 2
+unless on (job, source)
+sum by (job, source) (increase(`+runs+c.sel(`result="success"`)+`[`+failWindow+`])) > 0`, "5m", "warning",
 			"Syncs from LoTW or DCL keep failing.",
-			`{{ printf "%.0f" $value }} {{ $labels.source }} sync runs on {{ $labels.instance }} failed in the last `+human(failWindow)+` and none succeeded.`,
+			`{{ printf "%.0f" $value }} {{ $labels.source }} sync runs failed in the last `+human(failWindow)+` and none succeeded.`,
 			`"Keeps failing": at least two failed runs (rate_limited, truncated,
 error) of a source within `+humanCount(failWindow)+` and not one success. With the
 default --sync.interval=`+promDuration(c.syncInterval)+` a single failed tick never fires; the
 second consecutive failed tick does, 5 minutes later.
+One alert per job and source, never per instance: River runs a sync
+job on any replica of a fleet, so the failures of all replicas add up
+and a success on any one of them means the source works.
 auth_error does not count: it is one user's wrong password, the
 user's to fix (their sync state says so), never the operator's,
 even on an installation with that one user. Credentials that fail
@@ -408,31 +418,32 @@ for every user (an upstream login change) still stop all successes,
 which AwardtrackerSyncStale reports.`),
 		alertRule("AwardtrackerSyncStale", `
 (
-  time() - `+last+`
-    > on (job, instance) group_left ()
+  time() - `+newest+`
+    > on (job) group_left ()
   `+staleAfter+`
   and
-  `+last+` > 0
+  `+newest+` > 0
   or
-  `+last+` == 0
-  and on (job, instance)
+  `+newest+` == 0
+  and on (job)
   (
-    time() - process_start_time_seconds`+c.sel()+`
-      > on (job, instance)
+    time() - min by (job) (process_start_time_seconds`+c.sel()+`)
+      >
     `+staleAfter+`
   )
 )
-and on (job, instance, source)
-sum by (job, instance, source) (`+runs+c.sel()+`) > 0`, "10m", "warning",
+and on (job, source)
+sum by (job, source) (`+runs+c.sel()+`) > 0`, "10m", "warning",
 			"LoTW or DCL has not synced successfully for several intervals.",
-			`No {{ $labels.source }} sync on {{ $labels.instance }} has succeeded {{ if eq $value 0.0 }}since the process started over `+n+` sync intervals ago{{ else }}for {{ $value | humanizeDuration }}{{ end }}, although syncs are being attempted.`,
+			`No {{ $labels.source }} sync has {{ if eq $value 0.0 }}ever succeeded, and the service has been up for over `+n+` sync intervals{{ else }}succeeded for {{ $value | humanizeDuration }}{{ end }}, although syncs are being attempted.`,
 			`No success of a source for `+n+` sync intervals, as the service reports
 its --sync.interval (awardtracker_sync_interval_seconds); silent while
 scheduled syncs are off. last_success is read from the database at
-scrape time, the same on every replica of a fleet; 0 means "never",
-stale only once the process has been up for as long. Both arms need
-runs to have happened, so a fresh install without credentials (no
-runs) stays silent.`),
+scrape time, the same on every replica of a fleet, so the alert is one
+per job and source, never per instance. 0 means "never", stale only
+once the oldest replica has been up for as long. Both arms need runs
+to have happened on some replica (River may run every job on one), so
+a fresh install without credentials (no runs) stays silent.`),
 		alertRule("AwardtrackerSyncQueueStuck", `
 max by (job) (awardtracker_sync_queue_oldest_waiting_age_seconds`+c.sel()+`) > `+fmt.Sprint(duration(c.syncQueueMaxWait).Seconds()), "5m", "warning",
 			"Sync jobs wait too long for a worker.",
