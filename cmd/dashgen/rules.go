@@ -405,9 +405,10 @@ sum by (job, source) (increase(`+runs+c.sel(`result="success"`)+`[`+failWindow+`
 			"Syncs from LoTW or DCL keep failing.",
 			`{{ printf "%.0f" $value }} {{ $labels.source }} sync runs failed in the last `+human(failWindow)+` and none succeeded.`,
 			`"Keeps failing": at least two failed runs (rate_limited, truncated,
-error) of a source within `+humanCount(failWindow)+` and not one success. With the
-default --sync.interval=`+promDuration(c.syncInterval)+` a single failed tick never fires; the
-second consecutive failed tick does, 5 minutes later.
+error) of a source within `+humanCount(failWindow)+` and not one success. Runs count,
+not ticks: with one user and the default --sync.interval=`+promDuration(c.syncInterval)+`
+a single failed tick never fires and the second consecutive one does,
+5 minutes later; two users failing in the same tick are two runs.
 One alert per job and source, never per instance: River runs a sync
 job on any replica of a fleet, so the failures of all replicas add up
 and a success on any one of them means the source works.
