@@ -89,9 +89,10 @@ var dialect = gormstore.Dialect{
 	LockUserSQL: "SELECT pg_advisory_xact_lock(?)",
 	AnalyzeSQL:  "ANALYZE qsos (user_id)",
 	CopyFrom:    copyFrom,
-	// The sequence named as bigserial names it (AutoMigrate): looking it
-	// up by pg_get_serial_sequence per id cost 3 µs an id, 0.3 s of a
-	// first sync of 100,000 records.
+	// qsos_id_seq is the name a bigserial id column gives its sequence
+	// (AutoMigrate creates it so). Looking it up with
+	// pg_get_serial_sequence, evaluated for every id, cost 3 µs an id:
+	// 0.3 s of a first sync of 100,000 records.
 	NextIDsSQL: "SELECT nextval('qsos_id_seq') FROM generate_series(1, $1)",
 	AfterCopySQL: []string{
 		"SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM users",
