@@ -95,6 +95,12 @@ func TestLogin_BacksOff(t *testing.T) {
 		for range 3 {
 			step(guesser, "DL1OWN", "guess", "wrong")
 		}
+		// While the guesser holds the account in back-off, another
+		// address in the known /64 gets in; one in the next /64 waits.
+		step(guesser, "DL1OWN", "guess", "wrong")
+		step(guesser, "DL1OWN", "guess", "wait 1s")
+		step("2001:db8:1:2:cccc::5", "DL1OWN", "correct horse", "ok")
+		step("2001:db8:1:3::5", "DL1OWN", "correct horse", "wait 1s")
 	})
 	t.Run("UnknownCallsignAlike", func(t *testing.T) {
 		for range 4 {
@@ -105,7 +111,7 @@ func TestLogin_BacksOff(t *testing.T) {
 	want := `
 # HELP awardtracker_auth_throttled_total Logins and registrations refused with 429 by the auth service: reason backoff (the callsign's logins back off) or busy (too many passwords hashed at once).
 # TYPE awardtracker_auth_throttled_total counter
-awardtracker_auth_throttled_total{reason="backoff"} 8
+awardtracker_auth_throttled_total{reason="backoff"} 10
 awardtracker_auth_throttled_total{reason="busy"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
