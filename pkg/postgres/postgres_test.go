@@ -98,21 +98,7 @@ func TestOpen_NoCoveringIndexes(t *testing.T) {
 	}
 	defer admin.Close()
 	indexes := func() []string {
-		t.Helper()
-		rows, err := admin.QueryContext(ctx, "SELECT indexname FROM pg_indexes WHERE tablename = 'qsos' ORDER BY indexname")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var names []string
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, n)
-		}
-		return names
+		return storetest.Strings(t, admin, "SELECT indexname FROM pg_indexes WHERE tablename = 'qsos' ORDER BY indexname")
 	}
 	want := "idx_qsos_user_call idx_qsos_user_start qsos_pkey"
 	if got := strings.Join(indexes(), " "); got != want {

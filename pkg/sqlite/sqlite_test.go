@@ -85,19 +85,7 @@ func TestOpen_CoveringIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'qsos' AND name LIKE 'idx_%' ORDER BY name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
+	names := storetest.Strings(t, raw, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'qsos' AND name LIKE 'idx_%' ORDER BY name")
 	want := "idx_qsos_user_band_mode idx_qsos_user_call idx_qsos_user_dxcc idx_qsos_user_start"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("indexes of qsos: got %s, want %s", got, want)

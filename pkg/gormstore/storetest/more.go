@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -108,4 +109,27 @@ awardtracker_db_writable 1
 	if n := testutil.CollectAndCount(db.Collector(), "awardtracker_db_write_failures_total"); n != len(gormstore.FailureReasons) {
 		t.Errorf("got %d write failure series, want %d", n, len(gormstore.FailureReasons))
 	}
+}
+
+// Strings runs query on db and returns its rows' one text column (e.g. a
+// catalog's index names, for the engines' schema tests).
+func Strings(t testing.TB, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
