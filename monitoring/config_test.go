@@ -152,7 +152,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 // no page of its own, yet still mutes its other alerts; the replicas that
 // answer keep theirs, and so does the fleet (AwardtrackerSyncFailing and
 // AwardtrackerSyncStale have no instance: one replica lost does not
-// explain them); another job's fleet
+// explain them, one that lost the database does); another job's fleet
 // does not mute this one.
 // A single instance's AwardtrackerDown pages as before
 // (TestAlertmanagerInhibition, where no fleet alert fires).
@@ -201,6 +201,20 @@ func TestAlertmanagerInhibition_Fleet(t *testing.T) {
 	for key, w := range want {
 		if g, ok := got[key]; !ok || g != w {
 			t.Errorf("with the fleet partly down, %s: inhibited %v (listed %v), want %v", key, g, ok, w)
+		}
+	}
+
+	// Replica c loses the database: its own alerts and the fleet's sync
+	// alerts are muted under its page; the other job's are not.
+	postAlerts(t, base, []map[string]string{replica("c:3001", map[string]string{"alertname": "AwardtrackerUnhealthy", "severity": "critical"})})
+	want["AwardtrackerUnhealthy/awardtracker/c:3001"] = false
+	want["AwardtrackerCacheHitRateLow/awardtracker/c:3001"] = true
+	want["AwardtrackerSyncStale/awardtracker/"] = true
+	want["AwardtrackerSyncFailing/awardtracker/"] = true
+	got = eventually(ctx, inhibited, want)
+	for key, w := range want {
+		if g, ok := got[key]; !ok || g != w {
+			t.Errorf("with replica c unhealthy, %s: inhibited %v (listed %v), want %v", key, g, ok, w)
 		}
 	}
 }
