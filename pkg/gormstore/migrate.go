@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/awardtracker/awardtracker/pkg/adif"
 	"github.com/awardtracker/awardtracker/pkg/awardtracker"
 )
 
@@ -142,7 +143,58 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := conn.Transaction(db.backfillTallies); err != nil {
 		return fmt.Errorf("%s: migrate: tallies: %w", db.dialect.Name, err)
 	}
+	// Step 5: mode and submode pairs that ADIF does not allow, which the
+	// old merges made (an own FT8 QSO confirmed as MFSK/FT4 stored as
+	// FT8/FT4), get the mode their submode names: what an import makes of
+	// such a record (adif.NormalizeMode: a known submode decides the
+	// mode). Done once, marked in settings.
+	if err := conn.Transaction(db.repairModePairs); err != nil {
+		return fmt.Errorf("%s: migrate: mode pairs: %w", db.dialect.Name, err)
+	}
 	return nil
+}
+
+// migrationModePairs names the settings row that says migration step 5 ran.
+const migrationModePairs = "migration.mode_pairs"
+
+// repairModePairs is migration step 5. It reads the distinct pairs rather
+// than every QSO (a few dozen in any database), rewrites each invalid one
+// with one UPDATE, and recounts the tallies of the users it changed.
+func (db *DB) repairModePairs(tx *gorm.DB) error {
+	var done int64
+	if err := tx.Model(&settingRow{}).Where("name = ?", migrationModePairs).Count(&done).Error; err != nil || done > 0 {
+		return err
+	}
+	var pairs []struct{ Mode, Submode string }
+	if err := tx.Model(&qsoRow{}).Distinct("mode", "submode").Where("submode <> ''").Scan(&pairs).Error; err != nil {
+		return err
+	}
+	users := map[int64]bool{}
+	for _, p := range pairs {
+		mode, submode, ok := adif.NormalizeMode(p.Mode, p.Submode)
+		if !ok || mode == p.Mode && submode == p.Submode {
+			continue // an unknown submode has no mode to give; a valid pair stays
+		}
+		var ids []int64
+		if err := tx.Model(&qsoRow{}).Distinct("user_id").Where("mode = ? AND submode = ?", p.Mode, p.Submode).
+			Pluck("user_id", &ids).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&qsoRow{}).Where("mode = ? AND submode = ?", p.Mode, p.Submode).Updates(map[string]any{
+			"mode": mode, "submode": submode, "mode_group": string(adif.ModeGroupOf(mode, submode)), "updated_at": db.now().Unix(),
+		}).Error; err != nil {
+			return err
+		}
+		for _, id := range ids {
+			users[id] = true
+		}
+	}
+	for id := range users {
+		if err := db.recountUser(tx, id); err != nil {
+			return err
+		}
+	}
+	return tx.Create(&settingRow{Name: migrationModePairs, Value: []byte("done")}).Error
 }
 
 // migrationRecordKeys names the settings row that says migration step 3 ran.

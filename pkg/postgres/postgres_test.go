@@ -121,6 +121,45 @@ func TestOpen_NoCoveringIndexes(t *testing.T) {
 	}
 }
 
+// TestOpen_RepairsModePairs: migration step 5 on PostgreSQL (the SQLite
+// test, TestMigrate_ModePairs, starts from the old schema): a database
+// holding FT8/FT4, which the old merges made, before the step ran gets
+// MFSK/FT4 at Open; a valid pair stays.
+func TestOpen_RepairsModePairs(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := gormstore.NewUserService(db).CreateUser(ctx, "N0CALL", []byte("hash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `INSERT INTO qsos (user_id, call, start, band, mode, submode, mode_group, source, created_at, updated_at) VALUES
+		($1, 'K1AAA', 1717243200, '20m', 'FT8', 'FT4', 'DATA', 'log', 1, 1),
+		($1, 'K1DDD', 1717243260, '20m', 'SSB', 'USB', 'PHONE', 'log', 1, 1)`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(ctx, "DELETE FROM settings WHERE name = 'migration.mode_pairs'"); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = postgres.Open(ctx, dsn, postgres.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got := strings.Join(storetest.Strings(t, admin, "SELECT call || ' ' || mode || '/' || submode FROM qsos ORDER BY call"), ", ")
+	if want := "K1AAA MFSK/FT4, K1DDD SSB/USB"; got != want {
+		t.Errorf("QSOs after Open: got %s, want %s", got, want)
+	}
+}
+
 // TestWrites_ReadOnly: a database that refuses writes (a standby, or
 // default_transaction_read_only) makes writes fail as unavailable, counts
 // them as read_only, and turns awardtracker_db_up and _writable to 0;

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +143,75 @@ func TestMigrate_RecordKeys(t *testing.T) {
 	res, err = gormstore.NewQSOService(db2.DB).ImportQSOs(ctx, 1, awardtracker.SourceLog, storetest.Records(ownLog...), awardtracker.ImportOptions{})
 	if err != nil || res.Imported != 0 || res.Duplicates != 4 {
 		t.Errorf("after reopening: %+v, %v; want 4 duplicates", res, err)
+	}
+}
+
+// TestMigrate_ModePairs upgrades a database of the previous schema holding
+// the mode/submode pairs the old merges made: an own FT8 QSO confirmed as
+// MFSK/FT4 was stored as FT8/FT4, and an own SSB QSO confirmed as FT4 as
+// SSB/FT4 in the phone group. Each gets the mode its submode names (as an
+// import of such a record would), valid pairs and unknown submodes stay as
+// they were, and the stored statistics follow.
+func TestMigrate_ModePairs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	schema, err := os.ReadFile(filepath.Join("testdata", "schema-v1.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, stmt := range []struct {
+		q    string
+		args []any
+	}{
+		{string(schema), nil},
+		{"INSERT INTO users (id, callsign, password_hash) VALUES (1, 'N0CALL', 'hash')", nil},
+		{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, source, created_at, updated_at) VALUES
+			(1, 'N0CALL', 'K1AAA', ?, '20m', 'FT8', 'FT4', 'DATA', 'log', 1, 1),
+			(1, 'N0CALL', 'K1BBB', ?, '20m', 'SSB', 'FT4', 'PHONE', 'log', 1, 1),
+			(1, 'N0CALL', 'K1CCC', ?, '20m', 'MFSK', 'FT4', 'DATA', 'log', 1, 1),
+			(1, 'N0CALL', 'K1DDD', ?, '20m', 'SSB', 'USB', 'PHONE', 'log', 1, 1),
+			(1, 'N0CALL', 'K1EEE', ?, '20m', 'FT8', 'NOSUCH', 'DATA', 'log', 1, 1)`,
+			[]any{t0.Unix(), t0.Add(time.Minute).Unix(), t0.Add(2 * time.Minute).Unix(), t0.Add(3 * time.Minute).Unix(), t0.Add(4 * time.Minute).Unix()}},
+	} {
+		if _, err := old.Exec(stmt.q, stmt.args...); err != nil {
+			t.Fatalf("old state: %v", err)
+		}
+	}
+	old.Close()
+
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	qsos, n, err := gormstore.NewQSOService(db.DB).FindQSOs(ctx, 1, awardtracker.QSOFilter{})
+	if err != nil || n != 5 {
+		t.Fatalf("after the upgrade: %d QSOs, %v; want the 5 stored", n, err)
+	}
+	want := map[string]string{ // call: mode/submode group, unchanged ones as stored
+		"K1AAA": "MFSK/FT4 DATA", "K1BBB": "MFSK/FT4 DATA", "K1CCC": "MFSK/FT4 DATA",
+		"K1DDD": "SSB/USB PHONE", "K1EEE": "FT8/NOSUCH DATA",
+	}
+	for _, q := range qsos {
+		if got := q.Mode + "/" + q.Submode + " " + string(q.ModeGroup); got != want[q.Call] {
+			t.Errorf("%s after the upgrade: got %s, want %s", q.Call, got, want[q.Call])
+		}
+	}
+	// The tallies were recounted: the phone group lost K1BBB.
+	st, err := gormstore.NewStatsService(db.DB).Stats(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total != 5 || st.Modes["FT4"].Total != 3 || st.Modes["USB"].Total != 1 || st.Modes["NOSUCH"].Total != 1 {
+		t.Errorf("stats after the upgrade = %+v, want 5 QSOs: FT4 3, USB 1, NOSUCH 1", st)
+	}
+	tallied := storetest.Strings(t, db.DB.SQLDB(), "SELECT mode || '/' || submode FROM tally_modes WHERE user_id = 1 ORDER BY 1")
+	if got := strings.Join(tallied, " "); got != "FT8/NOSUCH MFSK/FT4 SSB/USB" {
+		t.Errorf("tallied modes: got %s, want FT8/NOSUCH MFSK/FT4 SSB/USB", got)
 	}
 }
