@@ -35,6 +35,18 @@ func mustOpen(t testing.TB) *gormstore.DB {
 	return db
 }
 
+// openAdmin opens a plain connection pool to dsn, for what a test does to
+// the database behind the service's back; closed at the test's end.
+func openAdmin(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return admin
+}
+
 // TestStorage runs the storage conformance suite on PostgreSQL.
 func TestStorage(t *testing.T) { storetest.Run(t, mustOpen) }
 
@@ -92,11 +104,7 @@ func TestOpen_NoCoveringIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := openAdmin(t, dsn)
 	indexes := func() []string {
 		return storetest.Strings(t, admin, "SELECT indexname FROM pg_indexes WHERE tablename = 'qsos' ORDER BY indexname")
 	}
@@ -137,11 +145,7 @@ func TestOpen_RepairsModePairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := openAdmin(t, dsn)
 	if _, err := admin.ExecContext(ctx, `INSERT INTO qsos (user_id, call, start, band, mode, submode, mode_group, source, created_at, updated_at) VALUES
 		($1, 'K1AAA', 1717243200, '20m', 'FT8', 'FT4', 'DATA', 'log', 1, 1),
 		($1, 'K1DDD', 1717243260, '20m', 'SSB', 'USB', 'PHONE', 'log', 1, 1)`, u.ID); err != nil {
@@ -175,11 +179,7 @@ func TestWrites_ReadOnly(t *testing.T) {
 	}
 	defer db.Close()
 	users := gormstore.NewUserService(db)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := openAdmin(t, dsn)
 	readOnly := func(on bool) {
 		t.Helper()
 		// For the database's sessions from now on; the pool's open

@@ -22,40 +22,21 @@ import (
 // again brings the merged-away QSOs back without duplicating any other.
 func TestMigrate_RecordKeys(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	schema, err := os.ReadFile(filepath.Join("testdata", "schema-v1.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite3", path) // registered by go-sqlite3, which package sqlite links
-	if err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2024, 6, 1, 12, 41, 15, 0, time.UTC)
 	confirmedAt := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC)
-	for _, stmt := range []struct {
-		q    string
-		args []any
-	}{
-		{string(schema), nil},
-		{"INSERT INTO users (id, callsign, password_hash) VALUES (1, 'N0CALL', 'hash')", nil},
+	path := oldDatabase(t,
 		// Own log, merged by the old rule, one of them confirmed by LoTW.
-		{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, dxcc, source,
+		stmt{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, dxcc, source,
 			lotw_confirmed, lotw_confirmed_at, created_at, updated_at) VALUES
 			(1, 'N0CALL', 'YO9HP', ?, '20m', 'SSB', 'USB', 'PHONE', 275, 'log', 1, ?, 1, 1),
 			(1, 'N0CALL', '9A3ST', ?, '2m', 'SSB', 'USB', 'PHONE', 497, 'log', 0, NULL, 1, 1)`,
 			[]any{t0.Unix(), confirmedAt.Unix(), t0.Add(time.Hour).Unix()}},
 		// A QSO only LoTW reported.
-		{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, grid, source,
+		stmt{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, grid, source,
 			lotw_confirmed, lotw_confirmed_at, created_at, updated_at) VALUES
 			(1, 'N0CALL', 'K1ABC', ?, '6m', 'FT8', '', 'DATA', 'FN42', 'lotw', 1, ?, 1, 1)`,
 			[]any{t0.Add(2 * time.Hour).Unix(), confirmedAt.Unix()}},
-	} {
-		if _, err := old.Exec(stmt.q, stmt.args...); err != nil {
-			t.Fatalf("old state: %v", err)
-		}
-	}
-	old.Close()
+	)
 
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -154,35 +135,16 @@ func TestMigrate_RecordKeys(t *testing.T) {
 // they were, and the stored statistics follow.
 func TestMigrate_ModePairs(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	schema, err := os.ReadFile(filepath.Join("testdata", "schema-v1.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
-	for _, stmt := range []struct {
-		q    string
-		args []any
-	}{
-		{string(schema), nil},
-		{"INSERT INTO users (id, callsign, password_hash) VALUES (1, 'N0CALL', 'hash')", nil},
-		{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, source, created_at, updated_at) VALUES
+	path := oldDatabase(t,
+		stmt{`INSERT INTO qsos (user_id, station_callsign, call, start, band, mode, submode, mode_group, source, created_at, updated_at) VALUES
 			(1, 'N0CALL', 'K1AAA', ?, '20m', 'FT8', 'FT4', 'DATA', 'log', 1, 1),
 			(1, 'N0CALL', 'K1BBB', ?, '20m', 'SSB', 'FT4', 'PHONE', 'log', 1, 1),
 			(1, 'N0CALL', 'K1CCC', ?, '20m', 'MFSK', 'FT4', 'DATA', 'log', 1, 1),
 			(1, 'N0CALL', 'K1DDD', ?, '20m', 'SSB', 'USB', 'PHONE', 'log', 1, 1),
 			(1, 'N0CALL', 'K1EEE', ?, '20m', 'FT8', 'NOSUCH', 'DATA', 'log', 1, 1)`,
 			[]any{t0.Unix(), t0.Add(time.Minute).Unix(), t0.Add(2 * time.Minute).Unix(), t0.Add(3 * time.Minute).Unix(), t0.Add(4 * time.Minute).Unix()}},
-	} {
-		if _, err := old.Exec(stmt.q, stmt.args...); err != nil {
-			t.Fatalf("old state: %v", err)
-		}
-	}
-	old.Close()
+	)
 
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -214,4 +176,34 @@ func TestMigrate_ModePairs(t *testing.T) {
 	if got := strings.Join(tallied, " "); got != "FT8/NOSUCH MFSK/FT4 SSB/USB" {
 		t.Errorf("tallied modes: got %s, want FT8/NOSUCH MFSK/FT4 SSB/USB", got)
 	}
+}
+
+// stmt is one SQL statement with its arguments.
+type stmt struct {
+	q    string
+	args []any
+}
+
+// oldDatabase writes a database of the previous schema
+// (testdata/schema-v1.sql) with user 1, N0CALL, and the rows stmts insert,
+// and returns its path.
+func oldDatabase(t *testing.T, stmts ...stmt) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	schema, err := os.ReadFile(filepath.Join("testdata", "schema-v1.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", path) // registered by go-sqlite3, which package sqlite links
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	stmts = append([]stmt{{string(schema), nil}, {"INSERT INTO users (id, callsign, password_hash) VALUES (1, 'N0CALL', 'hash')", nil}}, stmts...)
+	for _, s := range stmts {
+		if _, err := old.Exec(s.q, s.args...); err != nil {
+			t.Fatalf("old state: %v", err)
+		}
+	}
+	return path
 }
